@@ -1,0 +1,305 @@
+/*
+ * collectors/gc_core.c — the phases of a collection, shared by every
+ * tracing collector.  The algorithm is CPython's (Modules/gcmodule.c as of
+ * 3.8–3.12): trial deletion over the set being collected.
+ *
+ *   1. update_refs      gc_refs := refcount for each object in the set, and
+ *                       mark it COLLECTING.
+ *   2. subtract_refs    for each reference from one member to another,
+ *                       gc_refs -= 1.  Now gc_refs counts the references
+ *                       from outside the set.
+ *   3. move_unreachable one pass over the set: an object with gc_refs > 0 is
+ *                       reachable and everything it reaches is too; one with
+ *                       gc_refs == 0 moves, tentatively, to `unreachable`,
+ *                       and moves back if something reachable reaches it
+ *                       later in the pass.  No recursion: reached objects are
+ *                       appended to the list being scanned.
+ *   4. finalize         PEP 442: each unreachable object whose finalizer has
+ *                       not run gets it called, once ever.
+ *   5. resurrection     steps 1–3 again on the unreachable set alone: what a
+ *                       finalizer made reachable from outside survives.
+ *   6. delete_garbage   the rest are cleared (tp_clear) so reference counting
+ *                       frees them; anything still alive afterwards survives.
+ *
+ * During steps 1–3 prev holds gc_refs, and `unreachable` is linked with the
+ * NEXT_UNREACHABLE bit set in next; both are repaired before any code outside
+ * this file runs (finalizers, clear, dealloc), so those may track, untrack
+ * and free objects through the ordinary list functions.
+ */
+#include "gc_core.h"
+#include "runtime.h"
+
+#include <stdio.h>
+
+/* ---- lists ------------------------------------------------------------- */
+
+void hl_gc_list_merge(hl_gc_head *from, hl_gc_head *to)
+{
+    if (hl_gc_list_is_empty(from))
+        return;
+    hl_gc_head *to_tail = (hl_gc_head *)to->prev;
+    hl_gc_head *from_head = hl_gc_list_next(from);
+    hl_gc_head *from_tail = (hl_gc_head *)from->prev;
+    to_tail->next = (uintptr_t)from_head;
+    hl_gc_set_prev(from_head, to_tail);
+    from_tail->next = (uintptr_t)to;
+    to->prev = (uintptr_t)from_tail;
+    hl_gc_list_init(from);
+}
+
+size_t hl_gc_list_size(const hl_gc_head *list)
+{
+    size_t n = 0;
+    for (const hl_gc_head *gc = hl_gc_list_next(list); gc != list; gc = hl_gc_list_next(gc))
+        n++;
+    return n;
+}
+
+bool hl_gc_list_validate(const hl_gc_head *list, size_t *count, char *why, size_t why_size)
+{
+    size_t n = 0;
+    const hl_gc_head *prev = list;
+    for (const hl_gc_head *gc = hl_gc_list_next(list); gc != list;
+         prev = gc, gc = hl_gc_list_next(gc)) {
+        const hl_object *op = hl_object_of(gc);
+        if (gc->next == 0 || (gc->next & HL_GC_NEXT_UNREACHABLE)) {
+            snprintf(why, why_size, "object %p: bad next link", (const void *)op);
+            return false;
+        }
+        if (hl_gc_list_prev(gc) != prev) {
+            snprintf(why, why_size, "object %p: prev link does not match", (const void *)op);
+            return false;
+        }
+        if (gc->prev & HL_GC_PREV_COLLECTING) {
+            snprintf(why, why_size, "object %p: COLLECTING outside a collection",
+                     (const void *)op);
+            return false;
+        }
+        if (!hl_is_container(op) || op->refcount <= 0) {
+            snprintf(why, why_size, "object %p (%s): tracked but %s", (const void *)op,
+                     op->type->name, op->refcount <= 0 ? "dead" : "not a container");
+            return false;
+        }
+        n++;
+    }
+    if ((hl_gc_head *)list->prev != prev) {
+        snprintf(why, why_size, "list head's prev is not its last member");
+        return false;
+    }
+    *count = n;
+    return true;
+}
+
+/* ---- gc_refs in the prev word ------------------------------------------ */
+
+static inline size_t gc_get_refs(const hl_gc_head *gc)
+{
+    return gc->prev >> HL_GC_PREV_SHIFT;
+}
+
+static inline void gc_set_refs(hl_gc_head *gc, size_t refs)
+{
+    gc->prev = (gc->prev & ~HL_GC_PREV_MASK) | (refs << HL_GC_PREV_SHIFT);
+}
+
+static inline void gc_reset_refs(hl_gc_head *gc, size_t refs)
+{
+    gc->prev = (gc->prev & HL_GC_PREV_FINALIZED) | HL_GC_PREV_COLLECTING |
+               (refs << HL_GC_PREV_SHIFT);
+}
+
+static inline bool gc_is_collecting(const hl_gc_head *gc)
+{
+    return (gc->prev & HL_GC_PREV_COLLECTING) != 0;
+}
+
+/* ---- steps 1–3 --------------------------------------------------------- */
+
+static size_t update_refs(hl_gc_head *containers)
+{
+    size_t n = 0;
+    for (hl_gc_head *gc = hl_gc_list_next(containers); gc != containers;
+         gc = hl_gc_list_next(gc), n++)
+        gc_reset_refs(gc, (size_t)hl_object_of(gc)->refcount);
+    return n;
+}
+
+static int visit_decref(hl_object *op, void *arg)
+{
+    (void)arg;
+    if (hl_is_container(op)) {
+        hl_gc_head *gc = hl_gc_head_of(op);
+        if (gc_is_collecting(gc))
+            gc->prev -= (uintptr_t)1 << HL_GC_PREV_SHIFT;
+    }
+    return 0;
+}
+
+static void subtract_refs(hl_gc_head *containers)
+{
+    for (hl_gc_head *gc = hl_gc_list_next(containers); gc != containers;
+         gc = hl_gc_list_next(gc)) {
+        hl_object *op = hl_object_of(gc);
+        op->type->traverse(op, visit_decref, NULL);
+    }
+}
+
+static int visit_reachable(hl_object *op, void *arg)
+{
+    hl_gc_head *reachable = arg;
+    if (!hl_is_container(op))
+        return 0;
+    hl_gc_head *gc = hl_gc_head_of(op);
+    /* Not in this collection, or already scanned (scanning clears the flag). */
+    if (!gc_is_collecting(gc))
+        return 0;
+    if (gc->next & HL_GC_NEXT_UNREACHABLE) {
+        /* It had gc_refs 0 when the scan passed it, but it is reachable
+           after all: unlink it by hand (the flags defeat the list functions)
+           and append it to the list being scanned, which will reach it. */
+        hl_gc_head *prev = hl_gc_list_prev(gc);
+        hl_gc_head *next = (hl_gc_head *)(gc->next & ~HL_GC_NEXT_UNREACHABLE);
+        prev->next = gc->next; /* keeps the flag for the unreachable list */
+        hl_gc_set_prev(next, prev);
+        hl_gc_list_append(gc, reachable);
+        gc_set_refs(gc, 1);
+    } else if (gc_get_refs(gc) == 0) {
+        /* Not scanned yet: tell the scan it is reachable. */
+        gc_set_refs(gc, 1);
+    }
+    return 0;
+}
+
+/*
+ * Invariant of the loop: every object left of `gc` in young is reachable and
+ * scanned (its prev restored, COLLECTING cleared); every object moved so far
+ * to unreachable carries NEXT_UNREACHABLE.  young is singly linked while the
+ * loop runs; young->prev stays its true tail because only the current object
+ * can be removed and appends go through it.
+ */
+static void move_unreachable(hl_gc_head *young, hl_gc_head *unreachable)
+{
+    hl_gc_head *prev = young;
+    hl_gc_head *gc = hl_gc_list_next(young);
+    while (gc != young) {
+        if (gc_get_refs(gc)) {
+            hl_object *op = hl_object_of(gc);
+            /* visit_reachable may append after gc: read gc->next after. */
+            op->type->traverse(op, visit_reachable, young);
+            hl_gc_set_prev(gc, prev);
+            gc->prev &= ~HL_GC_PREV_COLLECTING;
+            prev = gc;
+        } else {
+            prev->next = gc->next;
+            hl_gc_head *last = (hl_gc_head *)unreachable->prev;
+            last->next = HL_GC_NEXT_UNREACHABLE | (uintptr_t)gc;
+            hl_gc_set_prev(gc, last);
+            gc->next = HL_GC_NEXT_UNREACHABLE | (uintptr_t)unreachable;
+            unreachable->prev = (uintptr_t)gc;
+        }
+        gc = hl_gc_list_next(prev);
+    }
+    young->prev = (uintptr_t)prev;
+    unreachable->next &= ~HL_GC_NEXT_UNREACHABLE; /* the head got the flag too */
+}
+
+static void clear_unreachable_mask(hl_gc_head *unreachable)
+{
+    for (hl_gc_head *gc = hl_gc_list_next(unreachable); gc != unreachable;
+         gc = hl_gc_list_next(gc))
+        gc->next &= ~HL_GC_NEXT_UNREACHABLE;
+}
+
+static size_t deduce_unreachable(hl_gc_head *set, hl_gc_head *unreachable)
+{
+    size_t n = update_refs(set);
+    subtract_refs(set);
+    hl_gc_list_init(unreachable);
+    move_unreachable(set, unreachable);
+    clear_unreachable_mask(unreachable);
+    return n;
+}
+
+/* ---- steps 4–6 --------------------------------------------------------- */
+
+/* Finalizers may free any object, so always take the first of the list and
+   park it on `seen` before calling out; whatever vanishes, vanishes. */
+static size_t finalize_garbage(hl_runtime *rt, hl_gc_head *collectable)
+{
+    size_t called = 0;
+    hl_gc_head seen;
+    hl_gc_list_init(&seen);
+    while (!hl_gc_list_is_empty(collectable)) {
+        hl_gc_head *gc = hl_gc_list_next(collectable);
+        hl_object *op = hl_object_of(gc);
+        hl_gc_list_move(gc, &seen);
+        if (op->type->finalize && !(gc->prev & HL_GC_PREV_FINALIZED)) {
+            hl_incref(op);
+            hl_runtime_finalize(rt, op);
+            called++;
+            hl_decref(rt, op);
+        }
+    }
+    hl_gc_list_merge(&seen, collectable);
+    return called;
+}
+
+static void delete_garbage(hl_runtime *rt, hl_gc_head *collectable, hl_gc_head *old)
+{
+    while (!hl_gc_list_is_empty(collectable)) {
+        hl_gc_head *gc = hl_gc_list_next(collectable);
+        hl_object *op = hl_object_of(gc);
+        if (op->type->clear) {
+            hl_incref(op);
+            op->type->clear(rt, op);
+            hl_decref(rt, op);
+        }
+        if (hl_gc_list_next(collectable) == gc)
+            hl_gc_list_move(gc, old); /* still alive: it may die later */
+    }
+}
+
+void hl_gc_collect_list(hl_runtime *rt, hl_gc_head *young, hl_gc_head *old,
+                        hl_gc_outcome *out)
+{
+    *out = (hl_gc_outcome){0};
+    hl_gc_head unreachable, final_unreachable;
+    out->visited = deduce_unreachable(young, &unreachable);
+    out->unreachable = hl_gc_list_size(&unreachable);
+    if (out->unreachable == 0)
+        return;
+
+    /* From here on, every object not in `unreachable` has COLLECTING clear,
+       and the unreachable ones keep it until the resurrection pass. */
+    out->finalizers = finalize_garbage(rt, &unreachable);
+
+    for (hl_gc_head *gc = hl_gc_list_next(&unreachable); gc != &unreachable;
+         gc = hl_gc_list_next(gc))
+        gc->prev &= ~HL_GC_PREV_COLLECTING;
+    deduce_unreachable(&unreachable, &final_unreachable);
+    /* What is left in `unreachable` was resurrected: clear its marks. */
+    for (hl_gc_head *gc = hl_gc_list_next(&unreachable); gc != &unreachable;
+         gc = hl_gc_list_next(gc))
+        gc->prev &= ~HL_GC_PREV_COLLECTING;
+    out->resurrected = hl_gc_list_size(&unreachable);
+    hl_gc_list_merge(&unreachable, old);
+
+    out->collected = hl_gc_list_size(&final_unreachable);
+    for (hl_gc_head *gc = hl_gc_list_next(&final_unreachable); gc != &final_unreachable;
+         gc = hl_gc_list_next(gc))
+        gc->prev &= ~HL_GC_PREV_COLLECTING;
+    delete_garbage(rt, &final_unreachable, old);
+}
+
+bool hl_gc_enter(hl_runtime *rt)
+{
+    if (rt->collecting)
+        return false;
+    rt->collecting = true;
+    return true;
+}
+
+void hl_gc_leave(hl_runtime *rt)
+{
+    rt->collecting = false;
+}

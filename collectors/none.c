@@ -1,0 +1,138 @@
+/*
+ * collectors/none.c — `none`: reference counting only.
+ *
+ * collect() never finds anything: a cycle stays alive until the runtime is
+ * destroyed.  The collector still keeps every container on one list, so the
+ * runtime can reclaim those cycles at destroy and report how many there were
+ * — which is exactly the leak a refcount-only Python would have.
+ *
+ * Invariant: `all` holds exactly the tracked containers, each once.
+ */
+#include "collector_registry.h"
+#include "gc_core.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct none_state {
+    hl_gc_head all; /* every tracked container */
+    bool enabled;   /* only reported: there is nothing to enable */
+    hl_gc_stats stats;
+} none_state;
+
+static void *none_create(hl_runtime *rt, hl_gc_config *config)
+{
+    (void)rt;
+    if (config->arg) {
+        snprintf(config->error, config->error_size, "'none' takes no argument");
+        return NULL;
+    }
+    none_state *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    hl_gc_list_init(&s->all);
+    s->enabled = true;
+    return s;
+}
+
+static void none_destroy(void *ctx)
+{
+    free(ctx);
+}
+
+static void none_track(void *ctx, hl_object *op)
+{
+    none_state *s = ctx;
+    hl_gc_link(op, &s->all);
+}
+
+static void none_untrack(void *ctx, hl_object *op)
+{
+    (void)ctx;
+    hl_gc_unlink(op);
+}
+
+static void none_on_alloc(void *ctx)
+{
+    (void)ctx;
+}
+
+static void none_on_dealloc(void *ctx)
+{
+    (void)ctx;
+}
+
+static size_t none_collect(void *ctx, int generation)
+{
+    none_state *s = ctx;
+    s->stats.generation[generation].collections++;
+    return 0;
+}
+
+static void none_set_enabled(void *ctx, bool enabled)
+{
+    ((none_state *)ctx)->enabled = enabled;
+}
+
+static bool none_is_enabled(void *ctx)
+{
+    return ((none_state *)ctx)->enabled;
+}
+
+static void none_get_count(void *ctx, size_t count[HL_GC_GENERATIONS])
+{
+    (void)ctx;
+    for (int g = 0; g < HL_GC_GENERATIONS; g++)
+        count[g] = 0;
+}
+
+static void none_stats(void *ctx, hl_gc_stats *out)
+{
+    *out = ((none_state *)ctx)->stats;
+}
+
+static void none_for_each(void *ctx, void (*fn)(hl_object *, void *), void *arg)
+{
+    none_state *s = ctx;
+    for (hl_gc_head *gc = hl_gc_list_next(&s->all); gc != &s->all; gc = hl_gc_list_next(gc))
+        fn(hl_object_of(gc), arg);
+}
+
+static void none_take_all(void *ctx, hl_gc_head *list)
+{
+    none_state *s = ctx;
+    hl_gc_list_merge(&s->all, list);
+}
+
+static bool none_validate(void *ctx, char *why, size_t why_size)
+{
+    none_state *s = ctx;
+    size_t n;
+    return hl_gc_list_validate(&s->all, &n, why, why_size);
+}
+
+static const hl_collector_ops none_ops = {
+    .name = "none",
+    .description = "reference counting only; cycles live until the runtime is destroyed",
+    .header_size = sizeof(hl_gc_head),
+    .generations = 1,
+    .create = none_create,
+    .destroy = none_destroy,
+    .track = none_track,
+    .untrack = none_untrack,
+    .on_alloc = none_on_alloc,
+    .on_dealloc = none_on_dealloc,
+    .collect = none_collect,
+    .set_enabled = none_set_enabled,
+    .is_enabled = none_is_enabled,
+    .get_count = none_get_count,
+    .stats = none_stats,
+    .for_each = none_for_each,
+    .take_all = none_take_all,
+    .validate = none_validate,
+};
+
+const hl_collector_ops *hl_collector_none(void)
+{
+    return &none_ops;
+}

@@ -1,0 +1,53 @@
+/*
+ * harness/main.c — build/heaplab: one binary, one verb per capability.
+ * Adding a verb is its file in harness/ plus one line in the table.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const hl_verb verbs[] = {
+    {"list", "", "allocators, collectors and suites, with availability", hl_verb_list},
+    {"test", "[--alloc A] [--gc G] [--suite S] [--case C]",
+     "conformance suites on every stack (TAP)", hl_verb_test},
+    {"heap", "[--alloc A] [--gc G] [--repeat N] FILE...",
+     "replay recorded CPython heap graphs and collect them", hl_verb_heap},
+    {"trace", "[--alloc A] [--check] [--repeat N] FILE...",
+     "replay recorded allocation traces", hl_verb_trace},
+    {"stats", "[--alloc A] FILE",
+     "replay a trace without freeing and print the allocator's statistics",
+     hl_verb_stats},
+};
+
+static int usage(FILE *out)
+{
+    fprintf(out, "usage: heaplab VERB [OPTIONS]\n\nverbs:\n");
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        fprintf(out, "  %-6s %s\n         %s\n", verbs[i].name, verbs[i].usage,
+                verbs[i].summary);
+    fprintf(out, "\nexit status: 0 ok, 1 a check failed, 2 bad usage or input\n");
+    return out == stdout ? HL_EXIT_OK : HL_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0)
+        return usage(stdout);
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (strcmp(argv[1], verbs[i].name) == 0)
+            return verbs[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "heaplab: unknown verb '%s'\n", argv[1]);
+    return usage(stderr);
+}
+
+const char *hl_verb_usage(const char *name)
+{
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (strcmp(name, verbs[i].name) == 0)
+            return verbs[i].usage;
+    return "";
+}

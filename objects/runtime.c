@@ -1,0 +1,276 @@
+/*
+ * objects/runtime.c — one stack's lifetime, allocation of objects, and the
+ * reference-counting dealloc loop.
+ *
+ * The dealloc loop is CPython's trashcan made unconditional: an object whose
+ * count reaches zero is pushed on dealloc_pending, and only the outermost
+ * hl_dealloc pops and destroys objects; a dealloc that drops further
+ * references merely pushes them.  The C stack therefore stays flat however
+ * long the chain of objects being freed, at the cost of one pointer store per
+ * object.  Objects are destroyed in LIFO order, so a long chain is freed from
+ * its head, each link released right after the one that owned it.
+ */
+#include "runtime.h"
+#include "gc_core.h"
+#include "collector_registry.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- memory ------------------------------------------------------------ */
+
+static void *out_of_memory(hl_runtime *rt)
+{
+    rt->out_of_memory++;
+    return NULL;
+}
+
+void *hl_buffer_alloc(hl_runtime *rt, size_t size)
+{
+    void *p = hl_mem_malloc(rt->alloc, size);
+    return hl_likely(p != NULL) ? p : out_of_memory(rt);
+}
+
+void *hl_buffer_resize(hl_runtime *rt, void *block, size_t old_size, size_t size)
+{
+    void *p = hl_mem_realloc(rt->alloc, block, old_size, size);
+    return hl_likely(p != NULL) ? p : out_of_memory(rt);
+}
+
+void hl_buffer_free(hl_runtime *rt, void *block, size_t size)
+{
+    hl_mem_free(rt->alloc, block, size);
+}
+
+hl_object *hl_object_new(hl_runtime *rt, const hl_type *type, size_t size)
+{
+    bool container = (type->flags & HL_TYPE_CONTAINER) != 0;
+    size_t header = container ? rt->gc_header_size : 0;
+    char *mem = hl_mem_malloc(rt->alloc, header + size);
+    if (hl_unlikely(mem == NULL))
+        return out_of_memory(rt);
+    hl_object *op = (hl_object *)(mem + header);
+    if (container)
+        memset(mem, 0, header); /* untracked, not finalized */
+    op->refcount = 1;
+    op->type = type;
+    rt->live_objects++;
+    if (container)
+        rt->gc_ops->on_alloc(rt->gc);
+    return op;
+}
+
+void hl_object_free(hl_runtime *rt, hl_object *op, size_t size)
+{
+    bool container = hl_is_container(op);
+    size_t header = container ? rt->gc_header_size : 0;
+    hl_mem_free(rt->alloc, (char *)op - header, header + size);
+    rt->live_objects--;
+    if (container)
+        rt->gc_ops->on_dealloc(rt->gc);
+}
+
+void hl_gc_track(hl_runtime *rt, hl_object *op)
+{
+    rt->gc_ops->track(rt->gc, op);
+}
+
+void hl_gc_untrack(hl_runtime *rt, hl_object *op)
+{
+    rt->gc_ops->untrack(rt->gc, op);
+}
+
+/* ---- dealloc ----------------------------------------------------------- */
+
+/*
+ * Runs a finalizer with the object temporarily alive, as CPython's
+ * PyObject_CallFinalizerFromDealloc.  Returns true when the finalizer
+ * resurrected the object (its count is above zero again).
+ */
+static bool finalize_from_dealloc(hl_runtime *rt, hl_object *op,
+                                  void (*fn)(hl_runtime *, hl_object *))
+{
+    hl_gc_track(rt, op); /* visible to collections the finalizer runs */
+    op->refcount = 1;
+    fn(rt, op);
+    if (--op->refcount > 0)
+        return true; /* resurrected: stays tracked */
+    hl_gc_untrack(rt, op);
+    return false;
+}
+
+static void dealloc_one(hl_runtime *rt, hl_object *op)
+{
+    const hl_type *type = op->type;
+    if (type->finalize && !hl_is_finalized(op)) {
+        hl_runtime_finalize(rt, op);
+        if (op->refcount > 0)
+            return;
+    }
+    if (type->legacy_del && (type->flags & HL_TYPE_LEGACY_DEL) &&
+        finalize_from_dealloc(rt, op, type->legacy_del))
+        return;
+    type->dealloc(rt, op);
+}
+
+void hl_runtime_finalize(hl_runtime *rt, hl_object *op)
+{
+    /* Only called on a dead object from dealloc_one, or by the collector on
+       an object it keeps alive; the finalized bit makes it happen once. */
+    hl_gc_head_of(op)->prev |= HL_GC_PREV_FINALIZED;
+    rt->finalizers_run++;
+    if (op->refcount == 0)
+        finalize_from_dealloc(rt, op, op->type->finalize);
+    else
+        op->type->finalize(rt, op);
+}
+
+void hl_dealloc(hl_runtime *rt, hl_object *op)
+{
+    if (hl_is_tracked(op))
+        hl_gc_untrack(rt, op);
+    op->refcount = (intptr_t)rt->dealloc_pending;
+    rt->dealloc_pending = op;
+    if (rt->draining)
+        return;
+    rt->draining = true;
+    while ((op = rt->dealloc_pending) != NULL) {
+        rt->dealloc_pending = (hl_object *)op->refcount;
+        op->refcount = 0;
+        dealloc_one(rt, op);
+    }
+    rt->draining = false;
+}
+
+/* ---- lifetime ---------------------------------------------------------- */
+
+hl_runtime *hl_runtime_create(const char *alloc_spec, const char *gc_spec, char *err,
+                              size_t err_size)
+{
+    hl_runtime *rt = calloc(1, sizeof *rt);
+    if (rt == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    rt->alloc = hl_allocator_open(alloc_spec, err, err_size);
+    if (rt->alloc == NULL)
+        goto fail;
+    const char *eq = strchr(gc_spec, '=');
+    size_t name_len = eq ? (size_t)(eq - gc_spec) : strlen(gc_spec);
+    rt->gc_ops = hl_collector_find(gc_spec, name_len);
+    if (rt->gc_ops == NULL) {
+        snprintf(err, err_size, "unknown collector '%.*s' (see `heaplab list`)",
+                 (int)name_len, gc_spec);
+        goto fail;
+    }
+    rt->gc_header_size = rt->gc_ops->header_size;
+    char reason[200] = "";
+    hl_gc_config config = {.arg = eq ? eq + 1 : NULL, .error = reason,
+                           .error_size = sizeof reason};
+    rt->gc = rt->gc_ops->create(rt, &config);
+    if (rt->gc == NULL) {
+        snprintf(err, err_size, "cannot create collector '%s': %s", gc_spec,
+                 reason[0] ? reason : "out of memory");
+        goto fail;
+    }
+    return rt;
+fail:
+    hl_allocator_close(rt->alloc);
+    free(rt);
+    return NULL;
+}
+
+/*
+ * Frees what reference counting alone cannot: everything still tracked is
+ * taken from the collector, kept alive while each is cleared, then released.
+ * Clearing can run finalizers that make new objects, so repeat until the
+ * collector holds nothing (bounded: a finalizer that always resurrects would
+ * otherwise spin).
+ */
+static size_t reclaim_tracked(hl_runtime *rt)
+{
+    size_t reclaimed = 0;
+    for (int round = 0; round < 64; round++) {
+        hl_gc_head all, done;
+        hl_gc_list_init(&all);
+        hl_gc_list_init(&done);
+        rt->gc_ops->take_all(rt->gc, &all);
+        if (hl_gc_list_is_empty(&all))
+            break;
+        for (hl_gc_head *gc = hl_gc_list_next(&all); gc != &all; gc = hl_gc_list_next(gc))
+            hl_incref(hl_object_of(gc));
+        while (!hl_gc_list_is_empty(&all)) {
+            hl_gc_head *gc = hl_gc_list_next(&all);
+            hl_object *op = hl_object_of(gc);
+            hl_gc_list_move(gc, &done);
+            reclaimed++;
+            if (op->type->clear)
+                op->type->clear(rt, op);
+        }
+        /* Release in order; objects freed meanwhile left the list. */
+        while (!hl_gc_list_is_empty(&done)) {
+            hl_gc_head *gc = hl_gc_list_next(&done);
+            hl_object *op = hl_object_of(gc);
+            hl_gc_list_remove(gc);
+            gc->next = 0; /* untracked: dealloc must not unlink it again */
+            hl_decref(rt, op);
+            /* A survivor (held by an uncleared object) is simply dropped from
+               accounting; it shows up in live_objects. */
+        }
+    }
+    return reclaimed;
+}
+
+void hl_runtime_destroy(hl_runtime *rt, hl_runtime_report *report)
+{
+    if (rt == NULL)
+        return;
+    hl_runtime_report r = {0};
+    r.leaked_objects = reclaim_tracked(rt);
+    for (size_t i = 0; i < HL_SMALL_INT_COUNT; i++)
+        hl_clearref(rt, &rt->small_ints[i]);
+    rt->gc_ops->destroy(rt->gc);
+    r.live_objects = rt->live_objects;
+    r.live_bytes = rt->alloc->counts.live_bytes;
+    r.live_blocks = rt->alloc->counts.live_blocks;
+    if (report)
+        *report = r;
+    hl_allocator_close(rt->alloc);
+    free(rt);
+}
+
+hl_allocator *hl_runtime_allocator(hl_runtime *rt)
+{
+    return rt->alloc;
+}
+
+bool hl_runtime_validate(hl_runtime *rt, char *why, size_t why_size)
+{
+    if (rt->dealloc_pending != NULL) {
+        snprintf(why, why_size, "objects waiting for dealloc outside the dealloc loop");
+        return false;
+    }
+    return rt->gc_ops->validate(rt->gc, why, why_size) &&
+           hl_allocator_validate(rt->alloc, why, why_size);
+}
+
+const char *hl_runtime_collector_name(const hl_runtime *rt)
+{
+    return rt->gc_ops->name;
+}
+
+size_t hl_runtime_live_objects(const hl_runtime *rt)
+{
+    return rt->live_objects;
+}
+
+uint64_t hl_runtime_out_of_memory(const hl_runtime *rt)
+{
+    return rt->out_of_memory;
+}
+
+uint64_t hl_runtime_finalizers_run(const hl_runtime *rt)
+{
+    return rt->finalizers_run;
+}

@@ -1,0 +1,31 @@
+/*
+ * suites/suites.c — the one table of conformance suites.
+ * Adding a suite is its .c file plus one line here.
+ */
+#include "suite.h"
+
+#include <string.h>
+
+static const hl_suite *const table[] = {
+    &hl_suite_alloc_contract,
+    &hl_suite_refcount,
+    &hl_suite_cycles,
+};
+
+size_t hl_suite_count(void)
+{
+    return sizeof table / sizeof table[0];
+}
+
+const hl_suite *hl_suite_at(size_t i)
+{
+    return i < hl_suite_count() ? table[i] : NULL;
+}
+
+const hl_suite *hl_suite_find(const char *name)
+{
+    for (size_t i = 0; i < hl_suite_count(); i++)
+        if (strcmp(table[i]->name, name) == 0)
+            return table[i];
+    return NULL;
+}

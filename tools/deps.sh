@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# tools/deps.sh [test|arm|bench|all] — installs the Debian packages heaplab
+# needs for that job, if any are missing.  Run as root it installs them
+# with apt-get; otherwise it prints the exact command and fails.
+set -euo pipefail
+
+kind=${1:-test}
+
+# Building and `make test`: compiler, zlib for gzip input, python3 for the
+# capture tools, and the shared libraries of the reference allocators, which
+# heaplab loads at run time (a missing one only shows as unavailable).
+test_pkgs="gcc make libc6-dev zlib1g-dev python3 perl
+           libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libpython3.11"
+# `make test-arm`: the cross compiler, qemu, and zlib for arm64.
+arm_pkgs="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user zlib1g-dev:arm64"
+# `make bench`: Google Benchmark, bdwgc, hyperfine, gnuplot, valgrind.
+bench_pkgs="g++ libbenchmark-dev libgc-dev hyperfine gnuplot-nox valgrind"
+
+case "$kind" in
+test) want=$test_pkgs ;;
+arm) want="$test_pkgs $arm_pkgs" ;;
+bench) want="$test_pkgs $bench_pkgs" ;;
+all) want="$test_pkgs $arm_pkgs $bench_pkgs" ;;
+*)
+    echo "usage: tools/deps.sh [test|arm|bench|all]" >&2
+    exit 2
+    ;;
+esac
+
+missing=()
+for pkg in $want; do
+    if ! dpkg-query -W -f='${Status}\n' "$pkg" 2>/dev/null | grep -q '^install ok installed'; then
+        missing+=("$pkg")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+needs_arm64=false
+for pkg in "${missing[@]}"; do
+    [[ "$pkg" == *:arm64 ]] && needs_arm64=true
+done
+
+if [ "$(id -u)" != 0 ]; then
+    echo "heaplab needs these Debian packages: ${missing[*]}" >&2
+    $needs_arm64 && echo "  first: dpkg --add-architecture arm64" >&2
+    echo "  install them with: apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
+
+echo "installing: ${missing[*]}" >&2
+if $needs_arm64 && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    dpkg --add-architecture arm64
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2
+apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
