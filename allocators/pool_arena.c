@@ -1,16 +1,17 @@
 /*
- * allocators/pool_arena.c — arenas, their free pools, the arena radix tree
- * and raw blocks, shared by freelist_pool and bitmap_pool.  The structures
- * and their invariants are drawn and written in pool_arena.h.
+ * allocators/pool_arena.c — what freelist_pool and bitmap_pool share: the
+ * arenas and their free pools, the arena radix tree, raw blocks, and the
+ * vtable entries, statistics and validation that do not depend on how a
+ * pool tracks its blocks.  Structures and invariants are in pool_arena.h.
  *
  * Arena management follows CPython obmalloc (3.10–3.13): new_arena(),
- * allocate_from_new_pool() and insert_to_freepool() there are
- * new_arena(), hl_arenas_take_pool() and hl_arenas_give_pool() here, with
- * the same usable-list order, fingers and spare rule.  Two departures:
- * arenas come from mmap aligned to their size (so no pool is lost to
- * alignment and the radix tree needs one bit per arena instead of CPython's
- * head/tail offsets), and the spare rule is also right for an arena of a
- * single pool, which CPython's geometry never has.
+ * allocate_from_new_pool() and insert_to_freepool() there are new_arena(),
+ * hl_arenas_take_pool() and hl_arenas_give_pool() here, with the same
+ * usable-list order, fingers and spare rule.  Two departures: arenas come
+ * from mmap aligned to their size (so no pool is lost to alignment and the
+ * radix tree needs one bit per arena instead of CPython's head/tail
+ * offsets), and the spare rule is also right for an arena of a single pool,
+ * which CPython's geometry never has.
  */
 #include "pool_arena.h"
 

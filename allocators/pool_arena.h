@@ -266,10 +266,10 @@ static inline hl_pool *hl_arenas_pool_of(const hl_arenas *a, const void *block)
 
 /* ---- raw blocks ------------------------------------------------------- */
 
+/* A block from the C library behind a link on the raw ring; NULL when the
+   library refuses.  zero: cleared, as calloc. */
 void *hl_raw_malloc(hl_arenas *a, size_t size, bool zero);
 void hl_raw_free(hl_arenas *a, void *block);
-
-/* ---- what both pool allocators do the same way ------------------------- */
 
 /* ---- vtable entries shared by the pool allocators ------------------------ */
 
@@ -279,16 +279,22 @@ void hl_raw_free(hl_arenas *a, void *block);
  * the allocator's vtable entries directly.  calloc and realloc call back
  * into the allocator's own malloc and free through hl_arenas.ops; realloc
  * follows obmalloc: a block stays put when its class still fits it and at
- * most a quarter would be wasted, and a raw block stays raw.
+ * most a quarter would be wasted, and a raw block stays raw.  destroy
+ * unmaps every arena and frees every raw block, live or not, then all the
+ * bookkeeping and the instance.  print_stats writes a
+ * sys._debugmallocstats-like report to out (a FILE *).
  */
-/* Unmaps every arena and frees every raw block, live or not, and all
-   bookkeeping, then the instance. */
 void hl_pool_destroy(void *ctx);
 void *hl_pool_calloc(void *ctx, size_t nelem, size_t elsize);
 void *hl_pool_realloc(void *ctx, void *block, size_t size);
 void hl_pool_impl_stats(void *ctx, hl_alloc_impl_stats *out);
-/* sys._debugmallocstats-like report to out (a FILE *). */
 void hl_pool_print_stats(void *ctx, void *out);
+
+/* ---- validation ---------------------------------------------------------- */
+
+/* Writes the message to why (when there is room) and returns false. */
+__attribute__((format(printf, 3, 4))) bool hl_pool_refuse(char *why, size_t why_size,
+                                                          const char *format, ...);
 
 /*
  * Checks every invariant written above, then each carved pool's prefix and
@@ -296,9 +302,6 @@ void hl_pool_print_stats(void *ctx, void *out);
  * each carved pool for what only the allocator knows.  False with the first
  * violation in why.
  */
-/* Writes the message to why (when there is room) and returns false. */
-__attribute__((format(printf, 3, 4))) bool hl_pool_refuse(char *why, size_t why_size,
-                                                          const char *format, ...);
 typedef bool (*hl_pool_check)(const void *heap, const hl_pool *pool, char *why,
                               size_t why_size);
 bool hl_arenas_validate(const hl_arenas *a, const hl_pool *const rings[HL_POOL_CLASSES],

@@ -111,9 +111,22 @@ typedef struct hl_collector_ops {
     void (*get_count)(void *ctx, size_t count[HL_GC_GENERATIONS]);
     void (*stats)(void *ctx, hl_gc_stats *out);
 
-    /* Calls fn on every tracked object, oldest generation last.  fn must
-       not track or untrack anything. */
-    void (*for_each)(void *ctx, void (*fn)(hl_object *op, void *arg), void *arg);
+    /* Calls fn on every tracked object of `generation` (-1: every
+       generation, youngest first; the permanent one is never listed, as in
+       gc.get_objects()).  fn must not track or untrack anything. */
+    void (*for_each)(void *ctx, int generation, void (*fn)(hl_object *op, void *arg),
+                     void *arg);
+
+    /* gc.get_threshold() / gc.set_threshold(): entries past `generations`
+       are ignored; set_threshold returns false on a value it rejects. */
+    void (*get_threshold)(void *ctx, size_t threshold[HL_GC_GENERATIONS]);
+    bool (*set_threshold)(void *ctx, const size_t threshold[HL_GC_GENERATIONS]);
+
+    /* gc.freeze(): every tracked object moves to a permanent generation that
+       collections ignore; unfreeze() moves them back into the oldest. */
+    void (*freeze)(void *ctx);
+    void (*unfreeze)(void *ctx);
+    size_t (*freeze_count)(void *ctx);
     /* Moves every tracked object onto `list` (an initialised list head) and
        leaves the collector with none: the runtime's reclaim at destroy. */
     void (*take_all)(void *ctx, hl_gc_head *list);

@@ -14,12 +14,9 @@
  *                       and moves back if something reachable reaches it
  *                       later in the pass.  No recursion: reached objects are
  *                       appended to the list being scanned.
- *   4. finalize         PEP 442: each unreachable object whose finalizer has
- *                       not run gets it called, once ever.
- *   5. resurrection     steps 1–3 again on the unreachable set alone: what a
- *                       finalizer made reachable from outside survives.
- *   6. delete_garbage   the rest are cleared (tp_clear) so reference counting
- *                       frees them; anything still alive afterwards survives.
+ *   then, on the reachable set: tuples (and, in a full collection, dicts)
+ *   holding nothing trackable are untracked; the set joins `old`.
+ *   4..8 handle the unreachable set: gc_garbage.c.
  *
  * During steps 1–3 prev holds gc_refs, and `unreachable` is linked with the
  * NEXT_UNREACHABLE bit set in next; both are repaired before any code outside
@@ -30,6 +27,7 @@
 #include "runtime.h"
 
 #include <stdio.h>
+#include <time.h>
 
 /* ---- lists ------------------------------------------------------------- */
 
@@ -210,7 +208,7 @@ static void clear_unreachable_mask(hl_gc_head *unreachable)
         gc->next &= ~HL_GC_NEXT_UNREACHABLE;
 }
 
-static size_t deduce_unreachable(hl_gc_head *set, hl_gc_head *unreachable)
+size_t hl_gc_deduce_unreachable(hl_gc_head *set, hl_gc_head *unreachable)
 {
     size_t n = update_refs(set);
     subtract_refs(set);
@@ -220,86 +218,86 @@ static size_t deduce_unreachable(hl_gc_head *set, hl_gc_head *unreachable)
     return n;
 }
 
-/* ---- steps 4–6 --------------------------------------------------------- */
+/* ---- untracking -------------------------------------------------------- */
 
-/* Finalizers may free any object, so always take the first of the list and
-   park it on `seen` before calling out; whatever vanishes, vanishes. */
-static size_t finalize_garbage(hl_runtime *rt, hl_gc_head *collectable)
+/* CPython's untrack_tuples and untrack_dicts, over the reachable set;
+   returns how many were untracked. */
+static size_t untrack_atomic(hl_gc_head *list, bool dicts)
 {
-    size_t called = 0;
-    hl_gc_head seen;
-    hl_gc_list_init(&seen);
-    while (!hl_gc_list_is_empty(collectable)) {
-        hl_gc_head *gc = hl_gc_list_next(collectable);
+    size_t n = 0;
+    hl_gc_head *next;
+    for (hl_gc_head *gc = hl_gc_list_next(list); gc != list; gc = next) {
         hl_object *op = hl_object_of(gc);
-        hl_gc_list_move(gc, &seen);
-        if (op->type->finalize && !(gc->prev & HL_GC_PREV_FINALIZED)) {
-            hl_incref(op);
-            hl_runtime_finalize(rt, op);
-            called++;
-            hl_decref(rt, op);
+        next = hl_gc_list_next(gc);
+        if ((op->type == &hl_tuple_type && hl_tuple_may_untrack(op)) ||
+            (dicts && op->type == &hl_dict_type && hl_dict_may_untrack(op))) {
+            hl_gc_unlink(op);
+            n++;
         }
     }
-    hl_gc_list_merge(&seen, collectable);
-    return called;
+    return n;
 }
 
-static void delete_garbage(hl_runtime *rt, hl_gc_head *collectable, hl_gc_head *old)
+/* ---- the collection ---------------------------------------------------- */
+
+static size_t collect_list(hl_runtime *rt, hl_gc_head *young, hl_gc_head *old, bool full,
+                           hl_gc_outcome *out)
 {
-    while (!hl_gc_list_is_empty(collectable)) {
-        hl_gc_head *gc = hl_gc_list_next(collectable);
-        hl_object *op = hl_object_of(gc);
-        if (op->type->clear) {
-            hl_incref(op);
-            op->type->clear(rt, op);
-            hl_decref(rt, op);
-        }
-        if (hl_gc_list_next(collectable) == gc)
-            hl_gc_list_move(gc, old); /* still alive: it may die later */
-    }
+    hl_gc_head unreachable;
+    out->visited = hl_gc_deduce_unreachable(young, &unreachable);
+    size_t unreachable_count = hl_gc_list_size(&unreachable);
+    out->reachable = out->visited - unreachable_count - untrack_atomic(young, full);
+    if (young != old)
+        hl_gc_list_merge(young, old);
+    if (unreachable_count == 0)
+        return 0;
+    return hl_gc_handle_garbage(rt, &unreachable, old, out);
 }
 
-void hl_gc_collect_list(hl_runtime *rt, hl_gc_head *young, hl_gc_head *old,
-                        hl_gc_outcome *out)
+static void run_callbacks(hl_runtime *rt, const char *phase, int generation,
+                          const hl_gc_outcome *out)
+{
+    /* A copy: a callback may remove itself (or others) meanwhile. */
+    hl_gc_callback copy[HL_GC_MAX_CALLBACKS];
+    size_t n = rt->callback_count;
+    for (size_t i = 0; i < n; i++)
+        copy[i] = rt->callbacks[i];
+    for (size_t i = 0; i < n; i++)
+        copy[i].fn(rt, phase, generation, out ? out->collected : 0,
+                   out ? out->uncollectable : 0, copy[i].user);
+}
+
+size_t hl_gc_run(hl_runtime *rt, int generation, bool full, hl_gc_head *young,
+                 hl_gc_head *old, hl_gc_stats *stats, hl_gc_outcome *out)
 {
     *out = (hl_gc_outcome){0};
-    hl_gc_head unreachable, final_unreachable;
-    out->visited = deduce_unreachable(young, &unreachable);
-    out->unreachable = hl_gc_list_size(&unreachable);
-    if (out->unreachable == 0)
-        return;
-
-    /* From here on, every object not in `unreachable` has COLLECTING clear,
-       and the unreachable ones keep it until the resurrection pass. */
-    out->finalizers = finalize_garbage(rt, &unreachable);
-
-    for (hl_gc_head *gc = hl_gc_list_next(&unreachable); gc != &unreachable;
-         gc = hl_gc_list_next(gc))
-        gc->prev &= ~HL_GC_PREV_COLLECTING;
-    deduce_unreachable(&unreachable, &final_unreachable);
-    /* What is left in `unreachable` was resurrected: clear its marks. */
-    for (hl_gc_head *gc = hl_gc_list_next(&unreachable); gc != &unreachable;
-         gc = hl_gc_list_next(gc))
-        gc->prev &= ~HL_GC_PREV_COLLECTING;
-    out->resurrected = hl_gc_list_size(&unreachable);
-    hl_gc_list_merge(&unreachable, old);
-
-    out->collected = hl_gc_list_size(&final_unreachable);
-    for (hl_gc_head *gc = hl_gc_list_next(&final_unreachable); gc != &final_unreachable;
-         gc = hl_gc_list_next(gc))
-        gc->prev &= ~HL_GC_PREV_COLLECTING;
-    delete_garbage(rt, &final_unreachable, old);
-}
-
-bool hl_gc_enter(hl_runtime *rt)
-{
     if (rt->collecting)
-        return false;
+        return 0;
     rt->collecting = true;
-    return true;
+    if (rt->callback_count)
+        run_callbacks(rt, "start", generation, NULL);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    out->found = collect_list(rt, young, old, full, out);
+    if (full)
+        hl_clear_free_lists(rt);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    out->ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
+              (uint64_t)(t1.tv_nsec - t0.tv_nsec);
+    hl_gc_generation_stats *g = &stats->generation[generation];
+    g->collections++;
+    g->collected += out->collected;
+    g->uncollectable += out->uncollectable;
+    stats->finalizers_called += out->finalizers;
+    stats->objects_visited += out->visited;
+    stats->collect_ns += out->ns;
+    if (rt->callback_count)
+        run_callbacks(rt, "stop", generation, out);
+    rt->collecting = false;
+    return out->found;
 }
 
-void hl_gc_leave(hl_runtime *rt)
+bool hl_gc_is_collecting(const hl_runtime *rt)
 {
-    rt->collecting = false;
+    return rt->collecting;
 }

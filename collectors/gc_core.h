@@ -81,25 +81,35 @@ static inline void hl_gc_unlink(hl_object *op)
 
 /* What one collection found, for the collector's statistics. */
 typedef struct hl_gc_outcome {
-    size_t unreachable;   /* found unreachable: collected + uncollectable */
-    size_t collected;     /* cleared (or saved), after resurrection */
-    size_t uncollectable; /* kept for legacy finalizers */
+    size_t found;         /* gc.collect()'s result: collected + uncollectable */
+    size_t collected;     /* freed (or saved), plus weakrefs freed by callbacks */
+    size_t uncollectable; /* kept alive by legacy finalizers */
     size_t resurrected;   /* brought back by finalizers */
     size_t finalizers;    /* PEP 442 finalizers called */
     size_t visited;       /* objects in the collected set */
+    size_t reachable;     /* of those, reachable and still tracked: they joined old */
+    uint64_t ns;          /* wall time, callbacks excluded */
 } hl_gc_outcome;
 
 /*
- * Collects the objects on `young`.  Survivors (the reachable and the
- * resurrected) end up on `old`, which may be `young` itself for a collector
- * with a single space.  Must run between hl_gc_enter and hl_gc_leave.
+ * One collection of the objects on `young`, with everything around it:
+ * the gc callbacks ("start", "stop"), the statistics of `generation`, the
+ * free lists (emptied by a full collection), timing.  Survivors — the
+ * reachable, the resurrected, the uncollectable — end up on `old`, which is
+ * `young` itself for a full collection of a single space.  `full` says the
+ * collection covers every generation (dicts are untracked only then, as in
+ * CPython).  Returns the number found; refuses re-entry (returns 0).
  */
-void hl_gc_collect_list(hl_runtime *rt, hl_gc_head *young, hl_gc_head *old,
-                        hl_gc_outcome *out);
+size_t hl_gc_run(hl_runtime *rt, int generation, bool full, hl_gc_head *young,
+                 hl_gc_head *old, hl_gc_stats *stats, hl_gc_outcome *out);
 
-/* The re-entry guard: false when a collection is already running. */
-bool hl_gc_enter(hl_runtime *rt);
-void hl_gc_leave(hl_runtime *rt);
+/* The re-entry guard: true while a collection (or its callbacks) runs. */
+bool hl_gc_is_collecting(const hl_runtime *rt);
+
+/* Internal to the shared phases (gc_core.c, gc_garbage.c). */
+size_t hl_gc_deduce_unreachable(hl_gc_head *set, hl_gc_head *unreachable);
+size_t hl_gc_handle_garbage(hl_runtime *rt, hl_gc_head *unreachable, hl_gc_head *old,
+                            hl_gc_outcome *out);
 
 /* validate helper: checks a list's links and that every member is a
    tracked container not in a collection; counts members. */

@@ -6,7 +6,12 @@
  * runtime can reclaim those cycles at destroy and report how many there were
  * — which is exactly the leak a refcount-only Python would have.
  *
- * Invariant: `all` holds exactly the tracked containers, each once.
+ * collect() still runs a collection over an empty set, so gc callbacks,
+ * statistics and free-list clearing behave as on any collector; it simply
+ * never finds anything.  gc.freeze() moves everything to `permanent`.
+ *
+ * Invariant: `all` and `permanent` together hold exactly the tracked
+ * containers, each once.
  */
 #include "collector_registry.h"
 #include "gc_core.h"
@@ -15,14 +20,15 @@
 #include <stdlib.h>
 
 typedef struct none_state {
-    hl_gc_head all; /* every tracked container */
+    hl_runtime *rt;       /* for hl_gc_run */
+    hl_gc_head all;       /* every tracked container not frozen */
+    hl_gc_head permanent; /* frozen by gc.freeze() */
     bool enabled;   /* only reported: there is nothing to enable */
     hl_gc_stats stats;
 } none_state;
 
 static void *none_create(hl_runtime *rt, hl_gc_config *config)
 {
-    (void)rt;
     if (config->arg) {
         snprintf(config->error, config->error_size, "'none' takes no argument");
         return NULL;
@@ -30,7 +36,9 @@ static void *none_create(hl_runtime *rt, hl_gc_config *config)
     none_state *s = calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;
+    s->rt = rt;
     hl_gc_list_init(&s->all);
+    hl_gc_list_init(&s->permanent);
     s->enabled = true;
     return s;
 }
@@ -65,8 +73,10 @@ static void none_on_dealloc(void *ctx)
 static size_t none_collect(void *ctx, int generation)
 {
     none_state *s = ctx;
-    s->stats.generation[generation].collections++;
-    return 0;
+    hl_gc_head nothing;
+    hl_gc_outcome out;
+    hl_gc_list_init(&nothing);
+    return hl_gc_run(s->rt, generation, true, &nothing, &nothing, &s->stats, &out);
 }
 
 static void none_set_enabled(void *ctx, bool enabled)
@@ -91,24 +101,63 @@ static void none_stats(void *ctx, hl_gc_stats *out)
     *out = ((none_state *)ctx)->stats;
 }
 
-static void none_for_each(void *ctx, void (*fn)(hl_object *, void *), void *arg)
+static void each(hl_gc_head *list, void (*fn)(hl_object *, void *), void *arg)
+{
+    for (hl_gc_head *gc = hl_gc_list_next(list); gc != list; gc = hl_gc_list_next(gc))
+        fn(hl_object_of(gc), arg);
+}
+
+static void none_for_each(void *ctx, int generation, void (*fn)(hl_object *, void *),
+                          void *arg)
 {
     none_state *s = ctx;
-    for (hl_gc_head *gc = hl_gc_list_next(&s->all); gc != &s->all; gc = hl_gc_list_next(gc))
-        fn(hl_object_of(gc), arg);
+    (void)generation; /* one space */
+    each(&s->all, fn, arg);
 }
 
 static void none_take_all(void *ctx, hl_gc_head *list)
 {
     none_state *s = ctx;
     hl_gc_list_merge(&s->all, list);
+    hl_gc_list_merge(&s->permanent, list);
+}
+
+static void none_get_threshold(void *ctx, size_t threshold[HL_GC_GENERATIONS])
+{
+    (void)ctx;
+    threshold[0] = threshold[1] = threshold[2] = 0;
+}
+
+static bool none_set_threshold(void *ctx, const size_t threshold[HL_GC_GENERATIONS])
+{
+    (void)ctx;
+    (void)threshold;
+    return true; /* accepted and meaningless: nothing collects automatically */
+}
+
+static void none_freeze(void *ctx)
+{
+    none_state *s = ctx;
+    hl_gc_list_merge(&s->all, &s->permanent);
+}
+
+static void none_unfreeze(void *ctx)
+{
+    none_state *s = ctx;
+    hl_gc_list_merge(&s->permanent, &s->all);
+}
+
+static size_t none_freeze_count(void *ctx)
+{
+    return hl_gc_list_size(&((none_state *)ctx)->permanent);
 }
 
 static bool none_validate(void *ctx, char *why, size_t why_size)
 {
     none_state *s = ctx;
     size_t n;
-    return hl_gc_list_validate(&s->all, &n, why, why_size);
+    return hl_gc_list_validate(&s->all, &n, why, why_size) &&
+           hl_gc_list_validate(&s->permanent, &n, why, why_size);
 }
 
 static const hl_collector_ops none_ops = {
@@ -129,6 +178,11 @@ static const hl_collector_ops none_ops = {
     .stats = none_stats,
     .for_each = none_for_each,
     .take_all = none_take_all,
+    .get_threshold = none_get_threshold,
+    .set_threshold = none_set_threshold,
+    .freeze = none_freeze,
+    .unfreeze = none_unfreeze,
+    .freeze_count = none_freeze_count,
     .validate = none_validate,
 };
 

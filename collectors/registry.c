@@ -9,6 +9,7 @@
 static const hl_collector_ops *(*const table[])(void) = {
     hl_collector_none,
     hl_collector_stw,
+    hl_collector_generational,
 };
 
 size_t hl_collector_count(void)

@@ -1,6 +1,6 @@
 /*
  * collectors/stw.c — `stw`: stop-the-world trial deletion over every tracked
- * object, CPython's algorithm (gc_core.c) without generations.
+ * object, CPython's algorithm (gc_core.c, gc_garbage.c) without generations.
  *
  * Every collection examines the whole heap, so its cost is proportional to
  * the number of live containers.  Automatic collection keeps that amortized
@@ -9,11 +9,12 @@
  * generation-0 threshold) and a quarter of the containers that survived the
  * last collection — the same 25% rule CPython applies before a full
  * collection.  "stw=N" sets the threshold; "stw=0" turns automatic
- * collection off.
+ * collection off.  gc.freeze() moves everything to a permanent list that
+ * collections ignore.
  *
- * Invariants: `all` holds exactly the tracked containers, each once;
- * `pending` never exceeds the containers allocated since the last
- * collection.
+ * Invariants: `all` and `permanent` together hold exactly the tracked
+ * containers, each once; `pending` counts allocations minus deallocations
+ * of containers since the last collection, never below zero.
  */
 #include "collector_registry.h"
 #include "gc_core.h"
@@ -22,11 +23,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 typedef struct stw_state {
     hl_runtime *rt;          /* for the shared phases */
-    hl_gc_head all;          /* every tracked container */
+    hl_gc_head all;          /* every tracked container not frozen */
+    hl_gc_head permanent;    /* frozen by gc.freeze() */
     size_t threshold;        /* 0: no automatic collection */
     size_t pending;          /* allocations minus deallocations since last */
     size_t survivors;        /* containers left by the last collection */
@@ -34,26 +35,31 @@ typedef struct stw_state {
     hl_gc_stats stats;
 } stw_state;
 
+static bool parse_count(const char *text, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-' || v > (1ull << 40))
+        return false;
+    *out = (size_t)v;
+    return true;
+}
+
 static void *stw_create(hl_runtime *rt, hl_gc_config *config)
 {
     size_t threshold = 700;
-    if (config->arg) {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(config->arg, &end, 10);
-        if (errno || end == config->arg || *end || config->arg[0] == '-' ||
-            v > (1ull << 40)) {
-            snprintf(config->error, config->error_size,
-                     "'stw=%s': the threshold must be a count (0 turns it off)", config->arg);
-            return NULL;
-        }
-        threshold = (size_t)v;
+    if (config->arg && !parse_count(config->arg, &threshold)) {
+        snprintf(config->error, config->error_size,
+                 "'stw=%s': the threshold must be a count (0 turns it off)", config->arg);
+        return NULL;
     }
     stw_state *s = calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;
     s->rt = rt;
     hl_gc_list_init(&s->all);
+    hl_gc_list_init(&s->permanent);
     s->threshold = threshold;
     s->enabled = true;
     return s;
@@ -78,31 +84,18 @@ static void stw_untrack(void *ctx, hl_object *op)
 
 static size_t collect_all(stw_state *s)
 {
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     hl_gc_outcome out;
-    hl_gc_collect_list(s->rt, &s->all, &s->all, &out);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    hl_gc_generation_stats *g = &s->stats.generation[0];
-    g->collections++;
-    g->collected += out.collected;
-    g->uncollectable += out.uncollectable;
-    s->stats.finalizers_called += out.finalizers;
-    s->stats.objects_visited += out.visited;
-    s->stats.collect_ns += (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
-                           (uint64_t)(t1.tv_nsec - t0.tv_nsec);
+    size_t found = hl_gc_run(s->rt, 0, true, &s->all, &s->all, &s->stats, &out);
     s->pending = 0;
     s->survivors = out.visited - out.collected;
-    return out.unreachable;
+    return found;
 }
 
 /* Slow path of on_alloc, out of line. */
 static void stw_maybe_collect(stw_state *s)
 {
-    if (s->pending <= s->survivors / 4 || !hl_gc_enter(s->rt))
-        return;
-    collect_all(s);
-    hl_gc_leave(s->rt);
+    if (s->pending > s->survivors / 4 && !hl_gc_is_collecting(s->rt))
+        collect_all(s);
 }
 
 static void stw_on_alloc(void *ctx)
@@ -148,25 +141,65 @@ static void stw_stats(void *ctx, hl_gc_stats *out)
     *out = ((stw_state *)ctx)->stats;
 }
 
-static void stw_for_each(void *ctx, void (*fn)(hl_object *, void *), void *arg)
+static void each(hl_gc_head *list, void (*fn)(hl_object *, void *), void *arg)
+{
+    for (hl_gc_head *gc = hl_gc_list_next(list); gc != list; gc = hl_gc_list_next(gc))
+        fn(hl_object_of(gc), arg);
+}
+
+static void stw_for_each(void *ctx, int generation, void (*fn)(hl_object *, void *),
+                         void *arg)
 {
     stw_state *s = ctx;
-    for (hl_gc_head *gc = hl_gc_list_next(&s->all); gc != &s->all; gc = hl_gc_list_next(gc))
-        fn(hl_object_of(gc), arg);
+    (void)generation; /* one space */
+    each(&s->all, fn, arg);
 }
 
 static void stw_take_all(void *ctx, hl_gc_head *list)
 {
     stw_state *s = ctx;
     hl_gc_list_merge(&s->all, list);
+    hl_gc_list_merge(&s->permanent, list);
     s->pending = s->survivors = 0;
+}
+
+static void stw_get_threshold(void *ctx, size_t threshold[HL_GC_GENERATIONS])
+{
+    stw_state *s = ctx;
+    threshold[0] = s->threshold;
+    threshold[1] = threshold[2] = 0;
+}
+
+static bool stw_set_threshold(void *ctx, const size_t threshold[HL_GC_GENERATIONS])
+{
+    ((stw_state *)ctx)->threshold = threshold[0];
+    return true;
+}
+
+static void stw_freeze(void *ctx)
+{
+    stw_state *s = ctx;
+    hl_gc_list_merge(&s->all, &s->permanent);
+    s->pending = 0;
+}
+
+static void stw_unfreeze(void *ctx)
+{
+    stw_state *s = ctx;
+    hl_gc_list_merge(&s->permanent, &s->all);
+}
+
+static size_t stw_freeze_count(void *ctx)
+{
+    return hl_gc_list_size(&((stw_state *)ctx)->permanent);
 }
 
 static bool stw_validate(void *ctx, char *why, size_t why_size)
 {
     stw_state *s = ctx;
     size_t n;
-    return hl_gc_list_validate(&s->all, &n, why, why_size);
+    return hl_gc_list_validate(&s->all, &n, why, why_size) &&
+           hl_gc_list_validate(&s->permanent, &n, why, why_size);
 }
 
 static const hl_collector_ops stw_ops = {
@@ -187,6 +220,11 @@ static const hl_collector_ops stw_ops = {
     .stats = stw_stats,
     .for_each = stw_for_each,
     .take_all = stw_take_all,
+    .get_threshold = stw_get_threshold,
+    .set_threshold = stw_set_threshold,
+    .freeze = stw_freeze,
+    .unfreeze = stw_unfreeze,
+    .freeze_count = stw_freeze_count,
     .validate = stw_validate,
 };
 

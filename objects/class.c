@@ -9,7 +9,7 @@
  * collector's "has a finalizer" test is the same pointer test as for any
  * type.
  *
- *     instance:  | hl_object | dict | slots[n] | payload bytes |
+ *     instance:  | hl_object | dict | weaklist | slots[n] | payload bytes |
  */
 #include "runtime.h"
 
@@ -28,12 +28,14 @@ typedef struct class_object {
     void *user;                /* passed to both */
     size_t slots;              /* attribute slots per instance */
     size_t payload;            /* opaque bytes per instance */
+    hl_object *weaklist;       /* weakrefs to the class */
 } class_object;
 
 typedef struct instance_object {
     hl_object ob;
-    hl_object *dict;    /* __dict__, made on first hl_setattr; owned */
-    hl_object *slot[];  /* `slots` owned references (NULL = unset) */
+    hl_object *dict;     /* __dict__, made on first hl_setattr; owned */
+    hl_object *weaklist; /* weakrefs to the instance */
+    hl_object *slot[];   /* `slots` owned references (NULL = unset) */
 } instance_object;
 
 static class_object *class_of(const hl_object *inst)
@@ -185,6 +187,7 @@ const hl_type hl_class_type = {
     .traverse = class_traverse,
     .clear = class_clear,
     .dealloc = class_dealloc,
+    .weaklist_offset = offsetof(class_object, weaklist),
 };
 
 hl_object *hl_class_new(hl_runtime *rt, const hl_class_spec *spec)
@@ -196,6 +199,7 @@ hl_object *hl_class_new(hl_runtime *rt, const hl_class_spec *spec)
         return NULL;
     c->name = NULL;
     c->dict = NULL;
+    c->weaklist = NULL;
     c->finalize = spec->finalize;
     c->legacy_del = spec->legacy_del;
     c->user = spec->user;
@@ -210,6 +214,7 @@ hl_object *hl_class_new(hl_runtime *rt, const hl_class_spec *spec)
         .finalize = spec->finalize ? instance_finalize : NULL,
         .dealloc = instance_dealloc,
         .legacy_del = spec->legacy_del ? instance_legacy_del : NULL,
+        .weaklist_offset = offsetof(instance_object, weaklist),
     };
     c->name = hl_str(rt, spec->name ? spec->name : "?");
     c->dict = c->name ? hl_dict_new(rt) : NULL;
@@ -225,4 +230,9 @@ hl_object *hl_class_new(hl_runtime *rt, const hl_class_spec *spec)
 hl_object *hl_class_dict(const hl_object *cls)
 {
     return ((const class_object *)cls)->dict;
+}
+
+void *hl_class_user(const hl_object *cls)
+{
+    return ((const class_object *)cls)->user;
 }

@@ -99,7 +99,8 @@ static void dict_clear(hl_runtime *rt, hl_object *op)
 static void dict_dealloc(hl_runtime *rt, hl_object *op)
 {
     dict_clear_entries(rt, (dict_object *)op);
-    hl_object_free(rt, op, sizeof(dict_object));
+    if (!hl_free_list_push(rt, &rt->free_dict, HL_FREE_LIST_DICT, op))
+        hl_object_free(rt, op, sizeof(dict_object));
 }
 
 const hl_type hl_dict_type = {
@@ -113,8 +114,8 @@ const hl_type hl_dict_type = {
 
 hl_object *hl_dict_new(hl_runtime *rt)
 {
-    dict_object *d = (dict_object *)hl_object_new(rt, &hl_dict_type, sizeof *d);
-    if (d == NULL)
+    dict_object *d = (dict_object *)hl_free_list_pop(rt, &rt->free_dict);
+    if (d == NULL && (d = (dict_object *)hl_object_new(rt, &hl_dict_type, sizeof *d)) == NULL)
         return NULL;
     d->used = d->nentries = d->size = d->usable = 0;
     d->indices = NULL;
@@ -194,11 +195,24 @@ static int dict_resize(hl_runtime *rt, dict_object *d, size_t minused)
     return 0;
 }
 
-static bool may_be_tracked(const hl_object *op)
+/* _PyObject_GC_MAY_BE_TRACKED: any container but an untracked tuple. */
+bool hl_may_be_tracked(const hl_object *op)
 {
     if (!hl_is_container(op))
         return false;
     return op->type != &hl_tuple_type || hl_is_tracked(op);
+}
+
+/* _PyDict_MaybeUntrack: a dict holding nothing that may be tracked. */
+bool hl_dict_may_untrack(const hl_object *dict)
+{
+    const dict_object *d = (const dict_object *)dict;
+    for (size_t i = 0; i < d->nentries; i++) {
+        const dict_entry *e = &d->entries[i];
+        if (e->key && (hl_may_be_tracked(e->key) || hl_may_be_tracked(e->value)))
+            return false;
+    }
+    return true;
 }
 
 int hl_dict_set(hl_runtime *rt, hl_object *dict, hl_object *key, hl_object *value)
@@ -209,7 +223,7 @@ int hl_dict_set(hl_runtime *rt, hl_object *dict, hl_object *key, hl_object *valu
     size_t slot = 0;
     if (d->size)
         slot = lookup_slot(d, key, hash, &ix);
-    if (!hl_is_tracked(dict) && (may_be_tracked(key) || may_be_tracked(value)))
+    if (!hl_is_tracked(dict) && (hl_may_be_tracked(key) || hl_may_be_tracked(value)))
         hl_gc_track(rt, dict);
     if (ix >= 0) {
         hl_incref(value);

@@ -75,6 +75,7 @@ struct hl_type {
     void (*finalize)(hl_runtime *rt, hl_object *op);
     void (*dealloc)(hl_runtime *rt, hl_object *op);
     void (*legacy_del)(hl_runtime *rt, hl_object *op); /* with HL_TYPE_LEGACY_DEL */
+    size_t weaklist_offset; /* where the object keeps its weakref list; 0: none */
     uint64_t (*hash)(const hl_object *op);             /* NULL: by identity */
     bool (*equal)(const hl_object *a, const hl_object *b); /* NULL: identity */
 };
@@ -199,6 +200,43 @@ int hl_gc_generations(const hl_runtime *rt);
 /* Visits each reference op holds, as gc.get_referents (untracked ok). */
 int hl_traverse(hl_object *op, hl_visit_fn visit, void *arg);
 
+/* gc.get_threshold() / gc.set_threshold(t0, t1, t2); -1 when rejected. */
+void hl_gc_get_threshold(hl_runtime *rt, size_t threshold[HL_GC_GENERATIONS]);
+int hl_gc_set_threshold(hl_runtime *rt, size_t t0, size_t t1, size_t t2);
+/* gc.freeze() / gc.unfreeze() / gc.get_freeze_count() */
+void hl_gc_freeze(hl_runtime *rt);
+void hl_gc_unfreeze(hl_runtime *rt);
+size_t hl_gc_get_freeze_count(hl_runtime *rt);
+
+/* gc.set_debug() / gc.get_debug(): only DEBUG_SAVEALL changes behaviour —
+   every unreachable object goes to gc.garbage instead of being freed. */
+#define HL_GC_DEBUG_SAVEALL 32 /* CPython's value */
+void hl_gc_set_debug(hl_runtime *rt, unsigned flags);
+unsigned hl_gc_get_debug(hl_runtime *rt);
+/* gc.garbage: a list owned by the runtime (borrowed; made on first use, NULL
+   when that failed).  Objects in it stay alive until the case clears it. */
+hl_object *hl_gc_garbage(hl_runtime *rt);
+
+/* gc.callbacks: called with phase "start" before and "stop" after every
+   collection, automatic ones included, with the generation and (at stop)
+   the counts collected and uncollectable.  A callback may allocate and
+   drop references but not collect (collect() returns 0 inside). */
+typedef void (*hl_gc_callback_fn)(hl_runtime *rt, const char *phase, int generation,
+                                  size_t collected, size_t uncollectable, void *user);
+int hl_gc_add_callback(hl_runtime *rt, hl_gc_callback_fn fn, void *user);
+void hl_gc_remove_callback(hl_runtime *rt, hl_gc_callback_fn fn, void *user);
+
+/* gc.get_objects(generation) (-1: all), gc.get_referents(op),
+   gc.get_referrers(op): new lists, NULL when out of memory. */
+hl_object *hl_gc_get_objects(hl_runtime *rt, int generation);
+hl_object *hl_gc_get_referents(hl_runtime *rt, hl_object *op);
+hl_object *hl_gc_get_referrers(hl_runtime *rt, hl_object *op);
+
+/* The type free lists (CPython 3.11's sizes: list 80, dict 80, float 100,
+   tuples of 1..20 items 2000 each).  A full collection empties them. */
+void hl_clear_free_lists(hl_runtime *rt);
+size_t hl_free_list_size(hl_runtime *rt, const hl_type *type, size_t tuple_size);
+
 /* ---- allocation, for the types ---------------------------------------- */
 
 /* A new object of `size` bytes (header included) with refcount 1; containers
@@ -281,6 +319,29 @@ size_t hl_dict_size(const hl_object *dict);
 bool hl_dict_next(const hl_object *dict, size_t *pos, hl_object **key, hl_object **value);
 void hl_dict_clear(hl_runtime *rt, hl_object *dict);
 
+/* ---- weak references ------------------------------------------------- */
+
+/*
+ * weakref.ref(referent, callback).  Only instances and classes can be
+ * referred to weakly (as in CPython, not lists, dicts or tuples).  The
+ * weakref does not keep its referent alive; it keeps its callback object
+ * alive.  When the referent dies — by reference counting, or found
+ * unreachable by a collection — the weakref is cleared (hl_weakref_get
+ * returns NULL, i.e. wr() is None) and, if the weakref itself is still
+ * alive and reachable, fn(rt, weakref, callback) is called once.
+ */
+typedef void (*hl_weakref_fn)(hl_runtime *rt, hl_object *weakref, hl_object *callback);
+
+extern const hl_type hl_weakref_type;
+
+/* NULL (and nothing made) when referent cannot be weakly referenced. */
+hl_object *hl_weakref_new(hl_runtime *rt, hl_object *referent, hl_object *callback,
+                          hl_weakref_fn fn);
+hl_object *hl_weakref_get(const hl_object *weakref); /* borrowed, or NULL */
+hl_object *hl_weakref_callback(const hl_object *weakref);
+bool hl_weakref_supported(const hl_object *op);
+size_t hl_weakref_count(const hl_object *referent);
+
 /* ---- user classes and their instances ---------------------------------- */
 
 /*
@@ -306,6 +367,7 @@ extern const hl_type hl_class_type;
 hl_object *hl_class_new(hl_runtime *rt, const hl_class_spec *spec);
 /* The class's attribute dict (A.x = ...), created with the class. */
 hl_object *hl_class_dict(const hl_object *cls);
+void *hl_class_user(const hl_object *cls);
 bool hl_is_instance(const hl_object *op);
 hl_object *hl_instance_new(hl_runtime *rt, hl_object *cls);
 hl_object *hl_instance_class(const hl_object *inst);

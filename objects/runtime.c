@@ -108,6 +108,9 @@ static void dealloc_one(hl_runtime *rt, hl_object *op)
         if (op->refcount > 0)
             return;
     }
+    hl_object **weaklist = hl_weaklist_of(op);
+    if (weaklist && *weaklist)
+        hl_weakrefs_clear_and_call(rt, op);
     if (type->legacy_del && (type->flags & HL_TYPE_LEGACY_DEL) &&
         finalize_from_dealloc(rt, op, type->legacy_del))
         return;
@@ -141,6 +144,73 @@ void hl_dealloc(hl_runtime *rt, hl_object *op)
         dealloc_one(rt, op);
     }
     rt->draining = false;
+}
+
+/* ---- free lists -------------------------------------------------------- */
+
+hl_object *hl_free_list_pop(hl_runtime *rt, hl_free_list *list)
+{
+    hl_object *op = list->head;
+    if (op == NULL)
+        return NULL;
+    list->head = (hl_object *)op->refcount;
+    list->count--;
+    op->refcount = 1;
+    if (hl_is_container(op))
+        *hl_gc_head_of(op) = (hl_gc_head){0}; /* untracked, not finalized */
+    rt->live_objects++;
+    return op;
+}
+
+bool hl_free_list_push(hl_runtime *rt, hl_free_list *list, size_t limit, hl_object *op)
+{
+    if (list->count >= limit)
+        return false;
+    op->refcount = (intptr_t)list->head;
+    list->head = op;
+    list->count++;
+    rt->live_objects--;
+    return true;
+}
+
+static void free_list_clear(hl_runtime *rt, hl_free_list *list, size_t (*size)(hl_object *))
+{
+    while (list->head) {
+        hl_object *op = hl_free_list_pop(rt, list);
+        hl_object_free(rt, op, size(op));
+    }
+}
+
+static size_t list_object_size(hl_object *op)
+{
+    return op->type->basic_size;
+}
+
+static size_t tuple_object_size(hl_object *op)
+{
+    return op->type->basic_size + hl_tuple_size(op) * sizeof(hl_object *);
+}
+
+void hl_clear_free_lists(hl_runtime *rt)
+{
+    free_list_clear(rt, &rt->free_list, list_object_size);
+    free_list_clear(rt, &rt->free_dict, list_object_size);
+    free_list_clear(rt, &rt->free_float, list_object_size);
+    for (size_t n = 1; n <= HL_FREE_LIST_TUPLE_SIZES; n++)
+        free_list_clear(rt, &rt->free_tuple[n], tuple_object_size);
+}
+
+size_t hl_free_list_size(hl_runtime *rt, const hl_type *type, size_t tuple_size)
+{
+    if (type == &hl_list_type)
+        return rt->free_list.count;
+    if (type == &hl_dict_type)
+        return rt->free_dict.count;
+    if (type == &hl_float_type)
+        return rt->free_float.count;
+    if (type == &hl_tuple_type && tuple_size >= 1 && tuple_size <= HL_FREE_LIST_TUPLE_SIZES)
+        return rt->free_tuple[tuple_size].count;
+    return 0;
 }
 
 /* ---- lifetime ---------------------------------------------------------- */
@@ -227,7 +297,10 @@ void hl_runtime_destroy(hl_runtime *rt, hl_runtime_report *report)
     if (rt == NULL)
         return;
     hl_runtime_report r = {0};
+    hl_clearref(rt, &rt->garbage);
+    rt->callback_count = 0;
     r.leaked_objects = reclaim_tracked(rt);
+    hl_clear_free_lists(rt);
     for (size_t i = 0; i < HL_SMALL_INT_COUNT; i++)
         hl_clearref(rt, &rt->small_ints[i]);
     rt->gc_ops->destroy(rt->gc);

@@ -21,6 +21,27 @@
 #include "object.h"
 
 #define HL_SMALL_INT_COUNT (HL_SMALL_INT_MAX - HL_SMALL_INT_MIN + 1)
+#define HL_GC_MAX_CALLBACKS 16
+
+/* CPython 3.11's free list sizes. */
+#define HL_FREE_LIST_LIST 80
+#define HL_FREE_LIST_DICT 80
+#define HL_FREE_LIST_FLOAT 100
+#define HL_FREE_LIST_TUPLE 2000
+#define HL_FREE_LIST_TUPLE_SIZES 20 /* tuples of 1..20 items */
+
+/* Dead objects kept for reuse, linked through their refcount field like the
+   dealloc stack.  Invariant: count objects on the chain, none of them
+   counted in live_objects, containers among them untracked. */
+typedef struct hl_free_list {
+    hl_object *head;
+    size_t count;
+} hl_free_list;
+
+typedef struct hl_gc_callback {
+    hl_gc_callback_fn fn;
+    void *user;
+} hl_gc_callback;
 
 struct hl_runtime {
     hl_allocator *alloc;            /* owned; closed at destroy */
@@ -34,6 +55,16 @@ struct hl_runtime {
     bool draining;              /* a dealloc loop is running */
     bool collecting;            /* a collection is running */
 
+    hl_free_list free_list;   /* list objects */
+    hl_free_list free_dict;   /* dict objects */
+    hl_free_list free_float;  /* float objects */
+    hl_free_list free_tuple[HL_FREE_LIST_TUPLE_SIZES + 1]; /* by size; [0] unused */
+
+    unsigned gc_debug;        /* HL_GC_DEBUG_* flags */
+    hl_object *garbage;       /* gc.garbage, made on first use */
+    hl_gc_callback callbacks[HL_GC_MAX_CALLBACKS]; /* gc.callbacks */
+    size_t callback_count;
+
     size_t live_objects;     /* see above */
     uint64_t out_of_memory;  /* allocations that failed */
     uint64_t finalizers_run; /* PEP 442 finalizers run, by any path */
@@ -41,5 +72,31 @@ struct hl_runtime {
 
 /* Used by the collectors' shared phases (collectors/gc_core.c). */
 void hl_runtime_finalize(hl_runtime *rt, hl_object *op);
+
+/* Free lists (objects/runtime.c): pop returns NULL when empty; push returns
+   false when the list is full and the caller must free the object. */
+hl_object *hl_free_list_pop(hl_runtime *rt, hl_free_list *list);
+bool hl_free_list_push(hl_runtime *rt, hl_free_list *list, size_t limit, hl_object *op);
+
+/* Weak references (objects/weakref.c): the referent's list, and clearing
+   it when the referent dies by reference counting (callbacks run). */
+static inline hl_object **hl_weaklist_of(hl_object *op)
+{
+    size_t offset = op->type->weaklist_offset;
+    return offset ? (hl_object **)((char *)op + offset) : NULL;
+}
+bool hl_is_weakref(const hl_object *op);
+void hl_weakrefs_clear_and_call(hl_runtime *rt, hl_object *referent);
+/* Collector side: clears one weakref (no callback) / tells whether it has
+   a callback to run. */
+void hl_weakref_clear_ref(hl_object *weakref);
+bool hl_weakref_has_callback(const hl_object *weakref);
+void hl_weakref_call(hl_runtime *rt, hl_object *weakref);
+
+/* Untracking, as CPython's _PyTuple_MaybeUntrack and _PyDict_MaybeUntrack:
+   true when the object holds nothing that may be tracked. */
+bool hl_tuple_may_untrack(const hl_object *tuple);
+bool hl_dict_may_untrack(const hl_object *dict);
+bool hl_may_be_tracked(const hl_object *op);
 
 #endif

@@ -74,7 +74,8 @@ int64_t hl_int_value(const hl_object *op)
 
 static void float_dealloc(hl_runtime *rt, hl_object *op)
 {
-    hl_object_free(rt, op, sizeof(float_object));
+    if (!hl_free_list_push(rt, &rt->free_float, HL_FREE_LIST_FLOAT, op))
+        hl_object_free(rt, op, sizeof(float_object));
 }
 
 static uint64_t float_hash(const hl_object *op)
@@ -97,8 +98,8 @@ const hl_type hl_float_type = {
 
 hl_object *hl_float(hl_runtime *rt, double value)
 {
-    float_object *o = (float_object *)hl_object_new(rt, &hl_float_type, sizeof *o);
-    if (o == NULL)
+    float_object *o = (float_object *)hl_free_list_pop(rt, &rt->free_float);
+    if (o == NULL && (o = (float_object *)hl_object_new(rt, &hl_float_type, sizeof *o)) == NULL)
         return NULL;
     o->value = value;
     return &o->ob;

@@ -54,7 +54,9 @@ static void tuple_dealloc(hl_runtime *rt, hl_object *op)
     size_t n = t->size;
     for (size_t i = n; i-- > 0;)
         hl_xdecref(rt, t->items[i]);
-    hl_object_free(rt, op, tuple_bytes(n));
+    if (n == 0 || n > HL_FREE_LIST_TUPLE_SIZES ||
+        !hl_free_list_push(rt, &rt->free_tuple[n], HL_FREE_LIST_TUPLE, op))
+        hl_object_free(rt, op, tuple_bytes(n));
 }
 
 static uint64_t tuple_hash(const hl_object *op)
@@ -83,6 +85,16 @@ static bool tuple_equal(const hl_object *a, const hl_object *b)
     return true;
 }
 
+/* _PyTuple_MaybeUntrack: a tuple holding nothing that may be tracked. */
+bool hl_tuple_may_untrack(const hl_object *tuple)
+{
+    const tuple_object *t = (const tuple_object *)tuple;
+    for (size_t i = 0; i < t->size; i++)
+        if (t->items[i] == NULL || hl_may_be_tracked(t->items[i]))
+            return false;
+    return true;
+}
+
 const hl_type hl_tuple_type = {
     .name = "tuple",
     .basic_size = sizeof(tuple_object),
@@ -97,8 +109,10 @@ hl_object *hl_tuple_new(hl_runtime *rt, size_t n)
 {
     if (n > HL_ALLOC_MAX_REQUEST / sizeof(hl_object *))
         return NULL;
-    tuple_object *t = (tuple_object *)hl_object_new(rt, &hl_tuple_type, tuple_bytes(n));
-    if (t == NULL)
+    tuple_object *t = NULL;
+    if (n >= 1 && n <= HL_FREE_LIST_TUPLE_SIZES)
+        t = (tuple_object *)hl_free_list_pop(rt, &rt->free_tuple[n]);
+    if (t == NULL && (t = (tuple_object *)hl_object_new(rt, &hl_tuple_type, tuple_bytes(n))) == NULL)
         return NULL;
     t->size = n;
     memset(t->items, 0, n * sizeof(hl_object *));
@@ -167,7 +181,8 @@ static void list_clear(hl_runtime *rt, hl_object *op)
 static void list_dealloc(hl_runtime *rt, hl_object *op)
 {
     list_clear_items(rt, (list_object *)op);
-    hl_object_free(rt, op, sizeof(list_object));
+    if (!hl_free_list_push(rt, &rt->free_list, HL_FREE_LIST_LIST, op))
+        hl_object_free(rt, op, sizeof(list_object));
 }
 
 const hl_type hl_list_type = {
@@ -183,8 +198,8 @@ hl_object *hl_list_new(hl_runtime *rt, size_t capacity)
 {
     if (capacity > HL_ALLOC_MAX_REQUEST / sizeof(hl_object *))
         return NULL;
-    list_object *l = (list_object *)hl_object_new(rt, &hl_list_type, sizeof *l);
-    if (l == NULL)
+    list_object *l = (list_object *)hl_free_list_pop(rt, &rt->free_list);
+    if (l == NULL && (l = (list_object *)hl_object_new(rt, &hl_list_type, sizeof *l)) == NULL)
         return NULL;
     l->size = 0;
     l->allocated = 0;

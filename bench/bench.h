@@ -1,0 +1,133 @@
+/*
+ * bench/bench.h — what heaplab's benchmark programs share: the run's
+ * options, the stacks to run on, memory measurements, and one deterministic
+ * random generator.
+ *
+ *   bench/main.c       build/heaplab-bench: options, registration, the run
+ *   bench/alloc.c      allocation patterns on every available allocator
+ *   bench/trace.c      recorded allocation traces, replayed in-process
+ *   bench/collect.c    collection benchmarks on every collector
+ *   bench/btree.c      pyperformance's B-tree heap for btree_gc_only
+ *   bench/heaps.c      recorded CPython heaps, collected in full
+ *   bench/pauses.c     pause times and minimum mutator utilization
+ *   bench/reference.c  bdwgc and manual-memory versions of the same programs
+ *   bench/ci.c         the fixed workloads `make bench-ci` counts under callgrind
+ *
+ * Every benchmark registers one case per stack it runs on; a case carries
+ * the allocator and collector specs and its workload's parameters, and
+ * lives until the run ends.
+ */
+#ifndef HEAPLAB_BENCH_H
+#define HEAPLAB_BENCH_H
+
+#include "allocator.h"
+#include "gbench.h"
+#include "object.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct bench_options {
+    bool quick;          /* --heaplab_quick: small sizes, one repetition */
+    const char *out_dir; /* --heaplab_out_dir: pause timelines go here */
+} bench_options;
+
+#define BENCH_SPEC_MAX 64
+
+/* One registered benchmark's parameters; owned by the case list. */
+typedef struct bench_case {
+    char alloc[BENCH_SPEC_MAX]; /* allocator spec, "" when not used */
+    char gc[BENCH_SPEC_MAX];    /* collector spec, "" when not used */
+    const bench_options *options;
+    int64_t param;              /* workload-specific */
+    const void *data;           /* workload-specific, borrowed */
+    struct bench_case *next;    /* the case list */
+} bench_case;
+
+/* A case for (alloc, gc), freed by bench_cases_free at the end of the run. */
+bench_case *bench_case_new(const bench_options *options, const char *alloc, const char *gc);
+void bench_cases_free(void);
+/* "family/alloc/gc" (empty parts left out), registered with fn and c. */
+hl_bench *bench_register(const char *family, hl_bench_fn fn, bench_case *c);
+
+/* ---- the stacks ------------------------------------------------------------ */
+
+/* Names of the allocators that can run here (wrappers excluded), in
+   registry order; returns how many were stored. */
+size_t bench_allocators(const char **names, size_t max);
+/* Names of every collector in the registry. */
+size_t bench_collectors(const char **names, size_t max);
+/* The allocators the object-model benchmarks run on: the default pool and
+   the C library, as named by the brief of those suites. */
+size_t bench_object_allocators(const char **names, size_t max);
+/* false for `none`, which never collects: collection-timed benchmarks skip it. */
+bool bench_collector_traces(const char *gc);
+
+/* ---- memory --------------------------------------------------------------- */
+
+/*
+ * Resident memory of this process, from /proc/self/status.  The kernel's
+ * high-water mark (VmHWM) is reset to the current resident size by writing
+ * 5 to /proc/self/clear_refs, so a benchmark's peak is "high-water mark
+ * after, less resident size before" even late in a long run.
+ */
+typedef struct bench_rss {
+    long before_kib; /* VmRSS when bench_rss_start ran */
+    bool resettable; /* clear_refs accepted the reset */
+} bench_rss;
+
+void bench_rss_start(bench_rss *r);
+/* Growth of the high-water mark since bench_rss_start, KiB (-1 unknown). */
+long bench_rss_peak_kib(const bench_rss *r);
+/* Resident now less resident at start, KiB (may be negative). */
+long bench_rss_now_kib(const bench_rss *r);
+
+/*
+ * The memory counters every allocation benchmark reports:
+ *   peak_rss_kib         growth of the resident high-water mark
+ *   rss_per_live         that growth over the peak of requested live bytes
+ *   mapped_per_live      the allocator's own peak mapped bytes over the same
+ *                        (when the allocator can tell)
+ *   mapped_after_free    bytes the allocator still holds once every block
+ *                        is freed (when it can tell)
+ *   rss_after_free_kib   resident growth left once every block is freed
+ * `peak` is the allocator's statistics before freeing, `after_free` after.
+ */
+void bench_memory_counters(hl_bench_state *state, const bench_rss *rss,
+                           const hl_alloc_stats *peak, const hl_alloc_stats *after_free);
+
+/* ---- randomness ----------------------------------------------------------- */
+
+/* SplitMix64: fixed seeds, so every allocator sees the same sequence. */
+static inline uint64_t bench_random(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* A request size drawn from the size mix of CPython programs (alloc.c). */
+size_t bench_python_size(uint64_t *state);
+
+/* ---- registration of each suite ------------------------------------------- */
+
+void bench_register_alloc(const bench_options *o);
+void bench_register_traces(const bench_options *o);
+void bench_register_collect(const bench_options *o);
+void bench_register_btree(const bench_options *o);
+void bench_register_heaps(const bench_options *o);
+void bench_register_pauses(const bench_options *o);
+void bench_register_reference(const bench_options *o);
+
+/* Opens a runtime or skips the benchmark with the reason; NULL then. */
+hl_runtime *bench_runtime(hl_bench_state *state, const bench_case *c);
+/* Opens an allocator or skips the benchmark with the reason; NULL then. */
+hl_allocator *bench_allocator(hl_bench_state *state, const char *spec);
+
+/* Collector counters of a finished object-model run: collections, time
+   spent collecting (gc_ms) and objects visited. */
+void bench_gc_counters(hl_bench_state *state, hl_runtime *rt);
+
+#endif /* HEAPLAB_BENCH_H */
