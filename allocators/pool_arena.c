@@ -618,10 +618,14 @@ static bool check_usable(const hl_arenas *a, size_t expected, char *why, size_t 
 static bool check_radix(const hl_arenas *a, char *why, size_t why_size)
 {
     size_t bits = 0;
+    for (size_t w = 0; w < a->leaf_words; w++)
+        if (a->radix_empty_leaf[w] != 0)
+            return FAIL("the shared empty radix leaf was written");
     for (size_t i = 0; i < HL_RADIX_FANOUT; i++) {
         const hl_radix_mid *mid = a->radix_top[i];
         for (size_t j = 0; mid != &a->radix_empty_mid && j < HL_RADIX_FANOUT; j++)
-            for (size_t w = 0; w < a->leaf_words; w++)
+            for (size_t w = 0; mid->leaf[j] != a->radix_empty_leaf && w < a->leaf_words;
+                 w++)
                 bits += (size_t)__builtin_popcountll(mid->leaf[j][w]);
     }
     return bits == a->arenas_live ||

@@ -203,12 +203,19 @@ size_t hl_gc_handle_garbage(hl_runtime *rt, hl_gc_head *unreachable, hl_gc_head 
     out->collected += handle_weakrefs(rt, unreachable, old);
     out->finalizers = finalize_garbage(rt, unreachable);
 
-    /* 7: what is reachable again from outside the set was resurrected. */
-    clear_collecting(unreachable);
-    hl_gc_deduce_unreachable(unreachable, &final_unreachable);
-    clear_collecting(unreachable);
-    out->resurrected = hl_gc_list_size(unreachable);
-    hl_gc_list_merge(unreachable, old);
+    /* 7: what is reachable again from outside the set was resurrected.
+       Only a finalizer can resurrect (weakref callbacks reachable from
+       outside cannot reach the set), so without one the pass is skipped. */
+    if (out->finalizers) {
+        clear_collecting(unreachable);
+        hl_gc_deduce_unreachable(unreachable, &final_unreachable);
+        clear_collecting(unreachable);
+        out->resurrected = hl_gc_list_size(unreachable);
+        hl_gc_list_merge(unreachable, old);
+    } else {
+        hl_gc_list_init(&final_unreachable);
+        hl_gc_list_merge(unreachable, &final_unreachable);
+    }
 
     out->collected += hl_gc_list_size(&final_unreachable);
     clear_collecting(&final_unreachable);
