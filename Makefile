@@ -84,3 +84,50 @@ clean:
 
 format:
 	clang-format -i $(SRCS) $(wildcard */*.h)
+
+# ---- benchmarks (bench/) ----
+# build/heaplab-bench: every heaplab object but harness/main.o, the C
+# benchmarks in bench/, and bench/gbench.cc, the C++ shim that gives them
+# Google Benchmark.  `make bench` runs the whole matrix into results/
+# (bench/run.sh); `make bench-ci` gates instructions per operation under
+# callgrind against bench/ci-baseline.json (bench/ci.sh; CI_UPDATE=1
+# rewrites the baseline); `make bench-arm` builds for aarch64 and runs the
+# quick matrix under qemu, only to prove it works: emulated timings stay in
+# build-arm/ and are never published.  QUICK=1 gives the 3-minute matrix.
+ifeq ($(ARM),1)
+  BENCH_CXX := aarch64-linux-gnu-g++
+  BENCH_DEPS := arm
+else
+  BENCH_CXX := $(if $(filter clang,$(CC)),clang++,g++)
+  BENCH_DEPS := bench
+endif
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/bench/gbench.o
+BENCH_BIN  := $(BUILD)/heaplab-bench
+# libgc is needed by bench/reference.c alone; the others need Google Benchmark.
+BENCH_LIBS := -lbenchmark -lgc -lstdc++ -lpthread
+
+$(BENCH_BIN): $(filter-out $(BUILD)/harness/main.o,$(OBJS)) $(BENCH_OBJS)
+	$(BENCH_CXX) $(LDFLAGS) -o $@ $^ $(BENCH_LIBS) $(LIBS)
+
+$(BUILD)/bench/gbench.o: bench/gbench.cc
+	@mkdir -p $(dir $@)
+	$(BENCH_CXX) -std=c++17 -Wall -Wextra -Werror $(OPT) $(DEPFLAGS) -c -o $@ $<
+
+-include $(BENCH_OBJS:.o=.d)
+
+.PHONY: bench bench-ci bench-arm
+
+bench:
+	@tools/deps.sh $(BENCH_DEPS)
+	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BIN)
+	BUILD=$(BUILD) QUICK=$(QUICK) ARM=$(ARM) bench/run.sh
+
+bench-ci:
+	@tools/deps.sh bench
+	@$(MAKE) --no-print-directory $(BENCH_BIN)
+	BUILD=$(BUILD) CI_UPDATE=$(CI_UPDATE) bench/ci.sh
+
+bench-arm:
+	$(MAKE) ARM=1 QUICK=1 bench
+# ---- end of benchmarks ----

@@ -143,7 +143,8 @@ static void pool_init(const bitmap_heap *h, bitmap_pool *pool, uint32_t szidx)
         map[words - 1] = ~(uint64_t)0 << (capacity % 64);
 }
 
-/* Every malloc whose pool's hint word is full or that fills its pool. */
+/* Raw requests, a class with no used pool, a full hint word, and the malloc
+   that fills its pool. */
 static HL_NOINLINE void *bitmap_malloc_slow(bitmap_heap *h, size_t size)
 {
     if (size - 1 >= HL_POOL_SMALL_MAX)

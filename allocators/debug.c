@@ -431,7 +431,7 @@ static void quarantine_add(debug_context *c, debug_block *b)
 static bool parse_options(debug_context *c, const char *arg, char *error, size_t error_size)
 {
     c->quarantine_capacity = QUARANTINE_DEFAULT_BLOCKS;
-    for (const char *option = arg; option != NULL && *option != '\0';) {
+    for (const char *option = arg; option != NULL;) {
         size_t len = strcspn(option, ",");
         bool ok = len == 5 && strncmp(option, "abort", 5) == 0;
         if (ok) {
@@ -449,7 +449,7 @@ static bool parse_options(debug_context *c, const char *arg, char *error, size_t
                      option, QUARANTINE_MAX_BLOCKS);
             return false;
         }
-        option += len + (option[len] == ',');
+        option = option[len] == ',' ? option + len + 1 : NULL;
     }
     return true;
 }
@@ -638,7 +638,7 @@ static void debug_print_stats(void *ctx, void *out)
 
 static const hl_allocator_ops debug_ops = {
     .name = "debug",
-    .description = "wrapper: CPython's debug hooks, guard bytes, fills, quarantine "
+    .description = "CPython's debug hooks: guard bytes, fills, a quarantine "
                    "(debug[=abort,quarantine=N]:ALLOCATOR)",
     .is_wrapper = true,
     .create = debug_create,

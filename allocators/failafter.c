@@ -120,7 +120,7 @@ static void failafter_print_stats(void *ctx, void *out)
 
 static const hl_allocator_ops failafter_ops = {
     .name = "failafter",
-    .description = "wrapper: the Nth allocation and all later ones fail (failafter=N:ALLOCATOR)",
+    .description = "the Nth allocation and all later ones fail (failafter=N:ALLOCATOR)",
     .is_wrapper = true,
     .create = failafter_create,
     .destroy = failafter_destroy,

@@ -3,6 +3,8 @@
  * (freelist_pool.c, bitmap_pool.c): arenas and the empty pools in them, the
  * radix tree that says whether an address lies in an arena, and the raw
  * blocks that bypass the pools.  CPython obmalloc's arena management, 3.10–3.13.
+ * The mechanism is pool_arena.c; the statistics and the validation that
+ * re-encodes the invariants below are pool_stats.c.
  *
  *      freelist_pool / bitmap_pool: size classes, blocks inside pools
  *         |  hl_arenas_take_pool / give_pool         | request 0 or > 512
@@ -281,8 +283,9 @@ void hl_raw_free(hl_arenas *a, void *block);
  * follows obmalloc: a block stays put when its class still fits it and at
  * most a quarter would be wasted, and a raw block stays raw.  destroy
  * unmaps every arena and frees every raw block, live or not, then all the
- * bookkeeping and the instance.  print_stats writes a
- * sys._debugmallocstats-like report to out (a FILE *).
+ * bookkeeping and the instance.  impl_stats and print_stats are in
+ * pool_stats.c; print_stats writes a sys._debugmallocstats-like report to
+ * out (a FILE *).
  */
 void hl_pool_destroy(void *ctx);
 void *hl_pool_calloc(void *ctx, size_t nelem, size_t elsize);
@@ -290,9 +293,10 @@ void *hl_pool_realloc(void *ctx, void *block, size_t size);
 void hl_pool_impl_stats(void *ctx, hl_alloc_impl_stats *out);
 void hl_pool_print_stats(void *ctx, void *out);
 
-/* ---- validation ---------------------------------------------------------- */
+/* ---- validation (pool_stats.c) ------------------------------------------- */
 
-/* Writes the message to why (when there is room) and returns false. */
+/* Writes the message to why (when there is room) and returns false; shared
+   by validation and by hl_arenas_init's refusals (pool_arena.c). */
 __attribute__((format(printf, 3, 4))) bool hl_pool_refuse(char *why, size_t why_size,
                                                           const char *format, ...);
 

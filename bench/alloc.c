@@ -36,6 +36,7 @@ typedef struct work {
     size_t step_count;
     size_t next_step;
     size_t param;    /* the pattern's argument */
+    bool live;       /* block[] holds live blocks between steps (churn) */
 } work;
 
 typedef struct pattern {
@@ -172,6 +173,7 @@ static bool churn_fill(work *w, hl_allocator *a, bool python)
     if (w->steps == NULL)
         return false;
     uint64_t seed = 7;
+    w->live = true;
     for (size_t i = 0; i < 2 * CHURN_STEPS; i += 2) {
         w->steps[i] = (size_t)(bench_random(&seed) % w->count);
         w->steps[i + 1] = python ? bench_python_size(&seed)
@@ -256,7 +258,7 @@ static const pattern pymix = {"alloc_pymix", "live", pymix_setup, churn_step, ch
 
 static void work_free(work *w, hl_allocator *a)
 {
-    for (size_t i = 0; a && i < w->count; i++)
+    for (size_t i = 0; a && w->live && i < w->count; i++)
         if (w->block[i]) {
             hl_mem_free(a, w->block[i], w->size[i]);
             w->block[i] = NULL;
@@ -283,15 +285,18 @@ static void run_pattern(hl_bench_state *state, void *arg)
         return;
     }
     bool ok = true;
+    bench_perf perf;
+    bench_perf_begin(&perf);
     while (ok && hl_bench_keep_running(state))
         ok = p->step(&w, a);
+    size_t ops = p->ops_per_step(&w);
+    bench_perf_end(&perf, state, (double)ops * (double)hl_bench_iterations_done(state));
     if (!ok)
         hl_bench_skip(state, "allocation failed");
     hl_alloc_stats peak, after_free;
     hl_allocator_stats(a, &peak);
     work_free(&w, a);
     hl_allocator_stats(a, &after_free);
-    size_t ops = p->ops_per_step(&w);
     hl_bench_counter(state, "ops_per_iter", (double)ops, HL_COUNTER_DEFAULT);
     hl_bench_set_items_processed(state, (int64_t)ops * hl_bench_iterations_done(state));
     bench_memory_counters(state, &rss, &peak, &after_free);
@@ -306,8 +311,6 @@ static void add(const bench_options *o, const char *alloc, const pattern *p,
     hl_bench *b = hl_bench_arg_name(bench_register(p->family, run_pattern, c), p->arg_name);
     for (size_t i = 0; i < count; i++)
         hl_bench_arg(b, args[i]);
-    if (o->quick)
-        hl_bench_min_time(b, 0.05);
 }
 
 void bench_register_alloc(const bench_options *o)

@@ -97,6 +97,23 @@ long bench_rss_now_kib(const bench_rss *r);
 void bench_memory_counters(hl_bench_state *state, const bench_rss *rss,
                            const hl_alloc_stats *peak, const hl_alloc_stats *after_free);
 
+/* ---- hardware counters (perf.c) ------------------------------------------ */
+
+#define BENCH_PERF_EVENTS 4
+
+typedef struct bench_perf {
+    int fd[BENCH_PERF_EVENTS]; /* -1 when not open */
+    int leader;                /* fd[0] once the group is open, else -1 */
+} bench_perf;
+
+/* Whether counters can be read here; why: the events, or the reason not. */
+bool bench_perf_status(char *why, size_t why_size);
+/* Opens and starts the counters (silently nothing where unsupported). */
+void bench_perf_begin(bench_perf *p);
+/* Stops them and reports each per operation: count / ops. */
+void bench_perf_end(bench_perf *p, hl_bench_state *state, double ops);
+void bench_perf_discard(bench_perf *p);
+
 /* ---- randomness ----------------------------------------------------------- */
 
 /* SplitMix64: fixed seeds, so every allocator sees the same sequence. */
@@ -111,6 +128,48 @@ static inline uint64_t bench_random(uint64_t *state)
 /* A request size drawn from the size mix of CPython programs (alloc.c). */
 size_t bench_python_size(uint64_t *state);
 
+/* ---- the workloads, shared by the benchmarks and bench/ci.c ---------------- */
+
+/* alloc.c: a burst of n blocks freed newest first (lifo) or oldest first;
+   a churn of `count` (slot, size) steps over live blocks; `lists` item
+   arrays grown to n items by CPython's list over-allocation, then freed
+   (returns the calls made, 0 on failure). */
+bool bench_burst(hl_allocator *a, void **block, const size_t *size, size_t n, bool lifo);
+bool bench_churn(hl_allocator *a, void **block, size_t *size, const size_t *steps,
+                 size_t count);
+size_t bench_list_growth(hl_allocator *a, void **block, size_t *capacity, size_t lists,
+                         size_t n);
+
+/* collect.c */
+typedef struct bench_gcbench_shape {
+    int stretch_depth;    /* 18 in Boehm's program */
+    int long_lived_depth; /* 16 */
+    size_t array_size;    /* 500 000 */
+    int min_depth;        /* 4 */
+    int max_depth;        /* 16 */
+} bench_gcbench_shape;
+
+extern const bench_gcbench_shape bench_gcbench_full, bench_gcbench_quick;
+
+/* class Node with two attribute slots and `payload` opaque bytes */
+hl_object *bench_node_class(hl_runtime *rt, size_t payload);
+/* One round of pyperformance's gc_collect: cycles of links + 1 nodes made
+   and dropped, then gc.collect(), timed into *collect_ns; returns what it
+   found, -1 when memory ran out. */
+long bench_gc_collect_round(hl_runtime *rt, hl_object *node_class, size_t cycles,
+                            size_t links, unsigned long long *collect_ns);
+/* gc_traversal's nested lists (a new reference, NULL when memory ran out). */
+hl_object *bench_nested_lists(hl_runtime *rt, size_t levels);
+/* GCBench; returns the nodes built, 0 on failure. */
+uint64_t bench_gcbench(hl_runtime *rt, const bench_gcbench_shape *shape);
+/* binary-trees; returns the sum of the checks it prints. */
+uint64_t bench_binary_trees(hl_runtime *rt, int max_depth, uint64_t *nodes);
+uint64_t bench_binary_trees_expected(int max_depth);
+/* reference.c: binary-trees with explicit frees; a = NULL: libc directly. */
+uint64_t bench_binary_trees_manual(hl_allocator *a, int max_depth);
+/* btree.c: pyperformance's B-tree of `count` records (a new reference). */
+hl_object *bench_btree_build(hl_runtime *rt, size_t count);
+
 /* ---- registration of each suite ------------------------------------------- */
 
 void bench_register_alloc(const bench_options *o);
@@ -120,6 +179,11 @@ void bench_register_btree(const bench_options *o);
 void bench_register_heaps(const bench_options *o);
 void bench_register_pauses(const bench_options *o);
 void bench_register_reference(const bench_options *o);
+/* ci.c: lists the workloads (name NULL) or runs one; the exit status. */
+int bench_ci_main(const char *name);
+/* What the trace and heap suites loaded, released at the end of the run. */
+void bench_traces_free(void);
+void bench_heaps_free(void);
 
 /* Opens a runtime or skips the benchmark with the reason; NULL then. */
 hl_runtime *bench_runtime(hl_bench_state *state, const bench_case *c);

@@ -336,11 +336,14 @@ static void run_gcbench(hl_bench_state *state, void *arg)
     if (rt == NULL)
         return;
     uint64_t nodes = 0;
+    bench_perf perf;
+    bench_perf_begin(&perf);
     while (hl_bench_keep_running(state))
         if ((nodes = bench_gcbench(rt, shape)) == 0) {
             hl_bench_skip(state, "out of memory, or the long-lived data was lost");
             break;
         }
+    bench_perf_end(&perf, state, (double)nodes * (double)hl_bench_iterations_done(state));
     program_counters(state, rt, &rss, nodes);
     hl_runtime_destroy(rt, NULL);
 }
@@ -355,11 +358,14 @@ static void run_binary_trees(hl_bench_state *state, void *arg)
     if (rt == NULL)
         return;
     uint64_t nodes = 0;
+    bench_perf perf;
+    bench_perf_begin(&perf);
     while (hl_bench_keep_running(state))
         if (bench_binary_trees(rt, depth, &nodes) != bench_binary_trees_expected(depth)) {
             hl_bench_skip(state, "out of memory, or a wrong check sum");
             break;
         }
+    bench_perf_end(&perf, state, (double)nodes * (double)hl_bench_iterations_done(state));
     program_counters(state, rt, &rss, nodes);
     hl_runtime_destroy(rt, NULL);
 }
@@ -380,14 +386,10 @@ void bench_register_collect(const bench_options *o)
                 c = bench_case_new(o, allocs[a], gcs[g]);
                 b = hl_bench_manual_time(bench_register("gc_collect", run_gc_collect, c));
                 hl_bench_unit(b, HL_BENCH_US);
-                if (o->quick)
-                    hl_bench_min_time(b, 0.05);
                 c = bench_case_new(o, allocs[a], gcs[g]);
                 c->param = 1000;
                 b = hl_bench_manual_time(bench_register("gc_traversal", run_gc_traversal, c));
                 hl_bench_unit(b, HL_BENCH_US);
-                if (o->quick)
-                    hl_bench_min_time(b, 0.05);
             }
             c = bench_case_new(o, allocs[a], gcs[g]);
             c->data = o->quick ? &bench_gcbench_quick : &bench_gcbench_full;

@@ -42,7 +42,7 @@ benchmark::Counter::Flags counter_flags(unsigned flags)
     return static_cast<benchmark::Counter::Flags>(out);
 }
 
-benchmark::TimeUnit time_unit(hl_bench_unit unit)
+benchmark::TimeUnit time_unit(hl_bench_time_unit unit)
 {
     switch (unit) {
     case HL_BENCH_US:
@@ -113,7 +113,7 @@ hl_bench *hl_bench_manual_time(hl_bench *b)
     return handle_of(bench_of(b)->UseManualTime());
 }
 
-hl_bench *hl_bench_unit(hl_bench *b, hl_bench_unit unit)
+hl_bench *hl_bench_unit(hl_bench *b, hl_bench_time_unit unit)
 {
     return handle_of(bench_of(b)->Unit(time_unit(unit)));
 }

@@ -39,12 +39,12 @@ typedef struct hl_bench_state hl_bench_state; /* a benchmark::State */
 typedef struct hl_bench hl_bench;             /* a registered benchmark */
 typedef void (*hl_bench_fn)(hl_bench_state *state, void *arg);
 
-typedef enum hl_bench_unit {
+typedef enum hl_bench_time_unit {
     HL_BENCH_NS,
     HL_BENCH_US,
     HL_BENCH_MS,
     HL_BENCH_S,
-} hl_bench_unit;
+} hl_bench_time_unit;
 
 /* benchmark::Counter::Flags, by meaning (gbench.cc maps them). */
 enum {
@@ -72,7 +72,7 @@ hl_bench *hl_bench_repetitions(hl_bench *b, int repetitions);
 hl_bench *hl_bench_min_time(hl_bench *b, double seconds);
 /* The benchmark reports its own time per iteration (hl_bench_set_iteration_time). */
 hl_bench *hl_bench_manual_time(hl_bench *b);
-hl_bench *hl_bench_unit(hl_bench *b, hl_bench_unit unit);
+hl_bench *hl_bench_unit(hl_bench *b, hl_bench_time_unit unit);
 
 /* ---- inside a benchmark ---------------------------------------------------- */
 

@@ -1,8 +1,8 @@
 /*
  * bench/traces.c — alloc_trace: every shipped recorded trace
- * (suites/data/traces/*.trace.gz) replayed in-process on every available
+ * (suites/data/traces/NAME.trace.gz) replayed in-process on every available
  * allocator, through the loader and replay loop of `heaplab trace`
- * (harness/replay.h), so both report the same ns/op.
+ * (harness/trace.h), so both report the same ns/op.
  *
  * One iteration is one whole replay on a fresh allocator; only the op loop
  * is timed (manual time), as in the verb.  A trace is loaded on first use
@@ -21,8 +21,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if __has_include("replay.h")
-#include "replay.h"
+#include "trace.h"
+
+/*
+ * harness/trace.c's timed loop behind a public entry point: replays every op
+ * of t on a (fresh, the caller's), timing only the op loop into
+ * *elapsed_ns, then frees the blocks the trace leaves live; returns the ops
+ * done, op_count unless an allocation failed.  Weak, so that a tree whose
+ * trace.c does not export it still builds: the benchmarks then skip.
+ */
+size_t hl_trace_replay(const hl_trace *t, hl_allocator *a, unsigned long long *elapsed_ns)
+    __attribute__((weak));
 
 /* A trace file and, once a benchmark has needed it, its loaded ops. */
 typedef struct trace_file {
@@ -48,6 +57,10 @@ static void run_trace(hl_bench_state *state, void *arg)
 {
     const bench_case *c = arg;
     trace_file *f = (trace_file *)c->data;
+    if (hl_trace_replay == NULL) {
+        hl_bench_skip(state, "this tree's harness/trace.c does not export hl_trace_replay");
+        return;
+    }
     hl_trace *t = trace_of(f);
     if (t == NULL) {
         hl_bench_skip(state, "the trace did not load (see stderr)");
@@ -56,6 +69,8 @@ static void run_trace(hl_bench_state *state, void *arg)
     bench_rss rss;
     bench_rss_start(&rss);
     hl_alloc_stats stats = {0};
+    bench_perf perf;
+    bench_perf_begin(&perf);
     while (hl_bench_keep_running(state)) {
         hl_allocator *a = bench_allocator(state, c->alloc);
         if (a == NULL)
@@ -64,13 +79,16 @@ static void run_trace(hl_bench_state *state, void *arg)
         size_t done = hl_trace_replay(t, a, &ns);
         hl_allocator_stats(a, &stats);
         hl_allocator_close(a);
-        if (done < hl_trace_op_count(t)) {
+        if (done < t->op_count) {
+            bench_perf_discard(&perf);
             hl_bench_skip(state, "an allocation failed during the replay");
             return;
         }
         hl_bench_set_iteration_time(state, (double)ns / 1e9);
     }
-    size_t ops = hl_trace_op_count(t);
+    size_t ops = t->op_count;
+    /* Counted around whole iterations: each opens and closes its allocator. */
+    bench_perf_end(&perf, state, (double)ops * (double)hl_bench_iterations_done(state));
     hl_bench_counter(state, "ops_per_iter", (double)ops, HL_COUNTER_DEFAULT);
     hl_bench_set_items_processed(state, (int64_t)ops * hl_bench_iterations_done(state));
     /* The replay frees what the trace leaves live, so the one set of
@@ -100,8 +118,7 @@ void bench_register_traces(const bench_options *o)
             c->data = &files[i];
             char family[160];
             snprintf(family, sizeof family, "alloc_trace/%s", files[i].name);
-            hl_bench *b = hl_bench_manual_time(bench_register(family, run_trace, c));
-            hl_bench_min_time(b, o->quick ? 0.05 : 0.5);
+            hl_bench_manual_time(bench_register(family, run_trace, c));
         }
 }
 
@@ -113,18 +130,3 @@ void bench_traces_free(void)
     files = NULL;
     file_count = 0;
 }
-
-#else /* harness/replay.h not in this tree yet */
-
-void bench_register_traces(const bench_options *o)
-{
-    (void)o;
-    fprintf(stderr, "heaplab-bench: alloc_trace needs harness/replay.h (the trace loader's "
-                    "export); run `heaplab trace` instead\n");
-}
-
-void bench_traces_free(void)
-{
-}
-
-#endif

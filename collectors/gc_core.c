@@ -220,22 +220,30 @@ size_t hl_gc_deduce_unreachable(hl_gc_head *set, hl_gc_head *unreachable)
 
 /* ---- untracking -------------------------------------------------------- */
 
-/* CPython's untrack_tuples and untrack_dicts, over the reachable set;
-   returns how many were untracked. */
-static size_t untrack_atomic(hl_gc_head *list, bool dicts)
+/* CPython's untrack_tuples, then (full collections only) untrack_dicts,
+   over the reachable set: tuples first, so a dict holding a tuple that
+   turned out atomic is untracked in the same collection.  Returns how many
+   were untracked. */
+static size_t untrack_type(hl_gc_head *list, const hl_type *type,
+                           bool (*may_untrack)(const hl_object *))
 {
     size_t n = 0;
     hl_gc_head *next;
     for (hl_gc_head *gc = hl_gc_list_next(list); gc != list; gc = next) {
         hl_object *op = hl_object_of(gc);
         next = hl_gc_list_next(gc);
-        if ((op->type == &hl_tuple_type && hl_tuple_may_untrack(op)) ||
-            (dicts && op->type == &hl_dict_type && hl_dict_may_untrack(op))) {
+        if (op->type == type && may_untrack(op)) {
             hl_gc_unlink(op);
             n++;
         }
     }
     return n;
+}
+
+static size_t untrack_atomic(hl_gc_head *list, bool dicts)
+{
+    size_t n = untrack_type(list, &hl_tuple_type, hl_tuple_may_untrack);
+    return dicts ? n + untrack_type(list, &hl_dict_type, hl_dict_may_untrack) : n;
 }
 
 /* ---- the collection ---------------------------------------------------- */

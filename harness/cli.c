@@ -64,6 +64,7 @@ struct hl_line_reader {
     gzFile file;        /* zlib reads plain files unchanged, gzip by magic */
     size_t line_number; /* of the line last returned */
     const char *error;  /* NULL until a read error or an over-long line */
+    bool complete;      /* the line last returned ended with a newline */
     char buffer[LINE_MAX_BYTES];
 };
 
@@ -85,6 +86,7 @@ hl_line_reader *hl_line_reader_open(const char *path, char *err, size_t err_size
     gzbuffer(r->file, 1u << 17);
     r->line_number = 0;
     r->error = NULL;
+    r->complete = true;
     return r;
 }
 
@@ -108,7 +110,8 @@ char *hl_line_reader_next(hl_line_reader *r, size_t *line_number)
     r->line_number++;
     *line_number = r->line_number;
     size_t len = strlen(r->buffer);
-    if (len > 0 && r->buffer[len - 1] == '\n') {
+    bool complete = len > 0 && r->buffer[len - 1] == '\n';
+    if (complete) {
         r->buffer[--len] = '\0';
         if (len > 0 && r->buffer[len - 1] == '\r')
             r->buffer[--len] = '\0';
@@ -123,12 +126,18 @@ char *hl_line_reader_next(hl_line_reader *r, size_t *line_number)
         r->error = "NUL byte in line";
         return NULL;
     }
+    r->complete = complete;
     return r->buffer;
 }
 
 const char *hl_line_reader_error(const hl_line_reader *r)
 {
     return r->error;
+}
+
+bool hl_line_reader_last_line_complete(const hl_line_reader *r)
+{
+    return r->complete;
 }
 
 void hl_line_reader_close(hl_line_reader *r)

@@ -57,6 +57,12 @@ hl_line_reader *hl_line_reader_open(const char *path, char *err, size_t err_size
    hl_line_reader_error then tells which (NULL at a clean end). */
 char *hl_line_reader_next(hl_line_reader *r, size_t *line_number);
 const char *hl_line_reader_error(const hl_line_reader *r);
+/* Whether the line last returned by hl_line_reader_next ended with a
+   newline; true before the first line.  A NULL from next leaves it as it
+   was, so after a clean end it tells whether the file's last line was
+   complete.  Judged on the decompressed bytes: the same for gzip as for
+   plain input. */
+bool hl_line_reader_last_line_complete(const hl_line_reader *r);
 void hl_line_reader_close(hl_line_reader *r);
 
 /* Wall clock in nanoseconds (CLOCK_MONOTONIC). */

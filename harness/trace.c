@@ -1,396 +1,39 @@
 /*
  * harness/trace.c — the `trace` and `stats` verbs: replaying recorded
- * allocation traces against one allocator stack.
- *
- * A trace is the malloc/calloc/realloc/free sequence of a real program,
- * recorded by tools/trace_recorder.c and converted by tools/trace_convert.py
- * into the text format `heaplab-trace 1` (plain or gzip):
- *
- *      heaplab-trace 1
- *      # comments (program, interpreter, date) on any later line
- *      a ID SIZE     allocate SIZE bytes; the block is named ID
- *      z ID SIZE     allocate SIZE zeroed bytes (calloc)
- *      r ID SIZE     resize block ID to SIZE bytes; it keeps its ID
- *      f ID          free block ID
- *
- * Fields are separated by single spaces; IDs are below 2^32 and are live
- * from their a or z to their f, reusable afterwards.
+ * allocation traces (harness/trace.h) against one allocator stack.
  *
  * Two phases, so that the timed loop does nothing but call the allocator:
  *
- *   load    The whole file is parsed and validated into a flat array of
- *           16-byte ops.  Sparse IDs are renamed to dense slot numbers (a
- *           freed ID's slot goes to the next allocation), so the slot table
- *           is as long as the trace's peak count of live blocks and replay
- *           indexes an array instead of hashing.
+ *   load    hl_trace_load (trace_load.c) parses and validates the whole file
+ *           into a flat array of 16-byte ops whose IDs are renamed to dense
+ *           slot numbers, the slot table being as long as the trace's peak
+ *           count of live blocks.
  *   replay  One fresh allocator per repetition; only the op loop is timed.
  *           Blocks still live at the end are freed outside the timed region,
  *           and then the dispatch counters must be back at zero.
  *
- * Invariants of a loaded trace: every r and f names a slot whose block is
- * live at that point, every a and z names a slot whose block is not, and no
- * size exceeds HL_ALLOC_MAX_REQUEST.  Replay therefore checks nothing but
- * the allocator's answers.
+ * A loaded trace holds the invariants written in trace.h (every r and f
+ * names a live slot, every a and z one that is not, no size exceeds
+ * HL_ALLOC_MAX_REQUEST), so replay checks nothing but the allocator's
+ * answers: failed allocations, errors the allocator detects itself, and
+ * the dispatch counters once every block is freed.  --check adds the
+ * contents: calloc'd blocks must read zero, and every block carries a
+ * pattern of its own, verified across each resize, at its free and at the
+ * end; the allocator's validate function runs after the replay and after
+ * the final frees.
+ *
+ * Output: `trace` prints one JSON line per file, `stats` the allocator's
+ * statistics as text.
  */
 #include "allocator.h"
 #include "cli.h"
 #include "registry.h"
+#include "trace.h"
 
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-enum op_kind { OP_ALLOC, OP_ZALLOC, OP_RESIZE, OP_FREE };
-
-/* One replayed call, read once and in order by the timed loop. */
-typedef struct trace_op {
-    size_t size;   /* requested bytes; 0 for OP_FREE */
-    uint32_t slot; /* dense index into the slot table */
-    uint32_t kind; /* enum op_kind */
-} trace_op;
-
-/* Where an op came from: read only by --check and by error reports, so it
-   is kept out of the op array the timed loop streams through. */
-typedef struct trace_origin {
-    uint32_t id;   /* the block's ID in the file */
-    uint32_t line; /* line number in the file */
-} trace_origin;
-
-typedef struct trace {
-    const char *path;
-    trace_op *ops;
-    trace_origin *origins; /* parallel to ops */
-    size_t op_count;
-    size_t op_capacity;
-    uint32_t slot_count; /* peak number of blocks live at once */
-} trace;
-
-static void trace_free(trace *t)
-{
-    free(t->ops);
-    free(t->origins);
-    *t = (trace){0};
-}
-
-/* ---- load: the ID map ------------------------------------------------------
- *
- * Live IDs and their slots, used at load time only.  Open addressing with
- * linear probing; deletion shifts later entries back, so there are no
- * tombstones and `count` is the true load.  The table is kept at most half
- * full.  A key of ID_EMPTY marks a free entry (IDs are below 2^32).
- */
-
-#define ID_EMPTY UINT64_MAX
-
-typedef struct id_entry {
-    uint64_t id;
-    uint32_t slot;
-    uint32_t line; /* where the block was allocated, for error messages */
-} id_entry;
-
-typedef struct id_map {
-    id_entry *entries;
-    size_t mask;          /* capacity - 1, capacity a power of two */
-    size_t count;         /* live IDs */
-    uint32_t *free_slots; /* slots of freed IDs, reused last-in first-out */
-    size_t free_count;
-    size_t free_capacity;
-} id_map;
-
-static size_t id_home(const id_map *m, uint64_t id)
-{
-    return (size_t)((id * 0x9e3779b97f4a7c15u) >> 20) & m->mask;
-}
-
-/* Returns the entry holding id, or the empty entry where it would go. */
-static id_entry *id_lookup(const id_map *m, uint64_t id)
-{
-    size_t i = id_home(m, id);
-    while (m->entries[i].id != id && m->entries[i].id != ID_EMPTY)
-        i = (i + 1) & m->mask;
-    return &m->entries[i];
-}
-
-static bool id_map_resize(id_map *m, size_t capacity)
-{
-    id_entry *old = m->entries;
-    size_t old_capacity = old ? m->mask + 1 : 0;
-    m->entries = malloc(capacity * sizeof *m->entries);
-    if (m->entries == NULL) {
-        m->entries = old;
-        return false;
-    }
-    for (size_t i = 0; i < capacity; i++)
-        m->entries[i].id = ID_EMPTY;
-    m->mask = capacity - 1;
-    for (size_t i = 0; i < old_capacity; i++)
-        if (old[i].id != ID_EMPTY)
-            *id_lookup(m, old[i].id) = old[i];
-    free(old);
-    return true;
-}
-
-static void id_remove(id_map *m, id_entry *e)
-{
-    size_t hole = (size_t)(e - m->entries);
-    size_t i = hole;
-    for (;;) {
-        i = (i + 1) & m->mask;
-        if (m->entries[i].id == ID_EMPTY)
-            break;
-        size_t home = id_home(m, m->entries[i].id);
-        /* Move entry i into the hole unless its home lies cyclically in
-           (hole, i], where the probe from home would no longer reach it. */
-        if (((i - home) & m->mask) >= ((i - hole) & m->mask)) {
-            m->entries[hole] = m->entries[i];
-            hole = i;
-        }
-    }
-    m->entries[hole].id = ID_EMPTY;
-    m->count--;
-}
-
-static void id_map_free(id_map *m)
-{
-    free(m->entries);
-    free(m->free_slots);
-}
-
-/* ---- load: parsing -------------------------------------------------------- */
-
-#define MAX_FIELDS 4
-
-/* Parses a whole field as an unsigned decimal number; values above UINT64_MAX
-   saturate, which every caller rejects as too big. */
-static bool parse_decimal(const char *field, uint64_t *out)
-{
-    if (*field == '\0')
-        return false;
-    uint64_t v = 0;
-    for (const char *c = field; *c; c++) {
-        if (*c < '0' || *c > '9')
-            return false;
-        unsigned digit = (unsigned)(*c - '0');
-        v = v > (UINT64_MAX - digit) / 10 ? UINT64_MAX : v * 10 + digit;
-    }
-    *out = v;
-    return true;
-}
-
-/* The line reader cannot tell whether the last line ended in a newline, so a
-   plain file's last byte is read directly.  A gzip file cut short is zlib's
-   to detect, through the reader. */
-static bool lacks_final_newline(const char *path)
-{
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return false;
-    unsigned char magic[2] = {0, 0}, last = '\n';
-    off_t end = lseek(fd, 0, SEEK_END);
-    bool plain = end > 0 && pread(fd, magic, 2, 0) > 0 &&
-                 !(magic[0] == 0x1f && magic[1] == 0x8b);
-    if (plain && pread(fd, &last, 1, end - 1) != 1)
-        last = '\n';
-    close(fd);
-    return last != '\n';
-}
-
-static bool push_op(trace *t, trace_op op, trace_origin origin)
-{
-    if (t->op_count == t->op_capacity) {
-        size_t capacity = t->op_capacity ? 2 * t->op_capacity : 4096;
-        trace_op *ops = realloc(t->ops, capacity * sizeof *ops);
-        if (ops)
-            t->ops = ops;
-        trace_origin *origins = realloc(t->origins, capacity * sizeof *origins);
-        if (origins)
-            t->origins = origins;
-        if (ops == NULL || origins == NULL)
-            return false;
-        t->op_capacity = capacity;
-    }
-    t->ops[t->op_count] = op;
-    t->origins[t->op_count] = origin;
-    t->op_count++;
-    return true;
-}
-
-/* Validates one op line against the live IDs and appends it.  Writes the
-   reason to why and returns false when the line is malformed. */
-static bool load_line(trace *t, id_map *m, char *text, uint32_t line, char *why,
-                      size_t why_size)
-{
-    char *field[MAX_FIELDS];
-    int n = 0;
-    for (char *c = text;; c++) {
-        if (n == MAX_FIELDS) {
-            snprintf(why, why_size, "unexpected text after the last field");
-            return false;
-        }
-        field[n++] = c;
-        c = strchr(c, ' ');
-        if (c == NULL)
-            break;
-        *c = '\0';
-    }
-    for (int i = 0; i < n; i++)
-        if (*field[i] == '\0') {
-            snprintf(why, why_size, "%s",
-                     n == 1       ? "empty line"
-                     : i == n - 1 ? "trailing space"
-                                  : "fields must be separated by single spaces");
-            return false;
-        }
-    const char *letters = "azrf";
-    const char *letter = strchr(letters, field[0][0]);
-    if (field[0][1] != '\0' || letter == NULL) {
-        snprintf(why, why_size, "unknown op '%.20s' (expected a, z, r or f)", field[0]);
-        return false;
-    }
-    trace_op op = {.kind = (uint32_t)(letter - letters)};
-    int wanted = op.kind == OP_FREE ? 2 : 3;
-    if (n < wanted) {
-        snprintf(why, why_size, "truncated line: '%c' needs %s", *letter,
-                 wanted == 2 ? "an ID" : "an ID and a SIZE");
-        return false;
-    }
-    if (n > wanted) {
-        snprintf(why, why_size, "unexpected field '%.20s' after the %s", field[wanted],
-                 wanted == 2 ? "ID" : "SIZE");
-        return false;
-    }
-    uint64_t id, size = 0;
-    if (!parse_decimal(field[1], &id)) {
-        snprintf(why, why_size, "ID '%.20s' is not a decimal number", field[1]);
-        return false;
-    }
-    if (id > UINT32_MAX) {
-        snprintf(why, why_size, "ID %s is not below 2^32", field[1]);
-        return false;
-    }
-    if (wanted == 3 && !parse_decimal(field[2], &size)) {
-        snprintf(why, why_size, "SIZE '%.20s' is not a decimal number", field[2]);
-        return false;
-    }
-    if (size > HL_ALLOC_MAX_REQUEST) {
-        snprintf(why, why_size, "SIZE %s exceeds the largest request, %zu bytes",
-                 field[2], HL_ALLOC_MAX_REQUEST);
-        return false;
-    }
-    op.size = (size_t)size;
-
-    id_entry *e = id_lookup(m, id);
-    bool live = e->id == id;
-    if ((op.kind == OP_ALLOC || op.kind == OP_ZALLOC) && live) {
-        snprintf(why, why_size, "'%c' of ID %" PRIu64 ", which is live since line %" PRIu32,
-                 *letter, id, e->line);
-        return false;
-    }
-    if ((op.kind == OP_RESIZE || op.kind == OP_FREE) && !live) {
-        snprintf(why, why_size, "'%c' of ID %" PRIu64 ", which is not live", *letter, id);
-        return false;
-    }
-    if (live) {
-        op.slot = e->slot;
-        if (op.kind == OP_FREE) {
-            if (m->free_count == m->free_capacity) {
-                size_t capacity = m->free_capacity ? 2 * m->free_capacity : 1024;
-                uint32_t *slots = realloc(m->free_slots, capacity * sizeof *slots);
-                if (slots == NULL)
-                    goto out_of_memory;
-                m->free_slots = slots;
-                m->free_capacity = capacity;
-            }
-            m->free_slots[m->free_count++] = e->slot;
-            id_remove(m, e);
-        }
-    } else {
-        if (m->free_count > 0) {
-            op.slot = m->free_slots[--m->free_count];
-        } else if (t->slot_count < UINT32_MAX) {
-            op.slot = t->slot_count++;
-        } else {
-            snprintf(why, why_size, "more than 2^32 - 1 blocks live at once");
-            return false;
-        }
-        if (2 * (m->count + 1) > m->mask + 1) {
-            if (!id_map_resize(m, 2 * (m->mask + 1)))
-                goto out_of_memory;
-            e = id_lookup(m, id);
-        }
-        *e = (id_entry){.id = id, .slot = op.slot, .line = line};
-        m->count++;
-    }
-    if (push_op(t, op, (trace_origin){.id = (uint32_t)id, .line = line}))
-        return true;
-out_of_memory:
-    snprintf(why, why_size, "out of memory loading the trace");
-    return false;
-}
-
-/* Loads and validates the whole of path into t; on failure prints
-   "FILE:LINE: reason" to stderr and returns false. */
-static bool trace_load(const char *path, trace *t)
-{
-    *t = (trace){.path = path};
-    char why[200] = "";
-    size_t line = 0;
-    id_map m = {0};
-    hl_line_reader *r = hl_line_reader_open(path, why, sizeof why);
-    if (r == NULL) {
-        fprintf(stderr, "%s\n", why);
-        return false;
-    }
-    if (!id_map_resize(&m, 1024)) {
-        snprintf(why, sizeof why, "out of memory loading the trace");
-        goto fail;
-    }
-    char *text = hl_line_reader_next(r, &line);
-    if (text == NULL && hl_line_reader_error(r) == NULL) {
-        snprintf(why, sizeof why, "empty file, expected 'heaplab-trace 1'");
-        goto fail;
-    }
-    if (text && strcmp(text, "heaplab-trace 1") != 0) {
-        if (strncmp(text, "heaplab-trace ", 14) == 0)
-            snprintf(why, sizeof why, "trace format version '%.20s' (this build reads 1)",
-                     text + 14);
-        else
-            snprintf(why, sizeof why, "not a heaplab trace: the first line must be "
-                                      "'heaplab-trace 1'");
-        goto fail;
-    }
-    while (text && (text = hl_line_reader_next(r, &line)) != NULL) {
-        if (text[0] == '#')
-            continue;
-        if (line > UINT32_MAX) {
-            snprintf(why, sizeof why, "more than 2^32 - 1 lines");
-            goto fail;
-        }
-        if (!load_line(t, &m, text, (uint32_t)line, why, sizeof why))
-            goto fail;
-    }
-    if (hl_line_reader_error(r)) {
-        snprintf(why, sizeof why, "%s", hl_line_reader_error(r));
-        goto fail;
-    }
-    if (lacks_final_newline(path)) {
-        line--; /* the reader has counted the end of file as a line */
-        snprintf(why, sizeof why, "truncated line: no newline at the end of the file");
-        goto fail;
-    }
-    hl_line_reader_close(r);
-    id_map_free(&m);
-    return true;
-fail:
-    fprintf(stderr, "%s:%zu: %s\n", path, line, why);
-    hl_line_reader_close(r);
-    id_map_free(&m);
-    trace_free(t);
-    return false;
-}
 
 /* ---- replay ----------------------------------------------------------------
  *
@@ -413,7 +56,7 @@ typedef struct check_slot {
 } check_slot;
 
 typedef struct replay {
-    const trace *trace;
+    const hl_trace *trace;
     hl_allocator *allocator;
     replay_slot *slots;
     check_slot *checks; /* NULL without --check */
@@ -451,21 +94,21 @@ static void replay_error(replay *rp, size_t op_index, const char *fmt, ...)
  * which hand out untouched pages pay for the page fault, as a real caller
  * would.
  */
-static size_t replay_fast(hl_allocator *a, const trace_op *ops, size_t count,
+static size_t replay_fast(hl_allocator *a, const hl_trace_op *ops, size_t count,
                           replay_slot *slots)
 {
     for (size_t i = 0; i < count; i++) {
-        const trace_op op = ops[i];
+        const hl_trace_op op = ops[i];
         replay_slot *s = &slots[op.slot];
         void *block;
         switch (op.kind) {
-        case OP_ALLOC:
+        case HL_TRACE_ALLOC:
             block = hl_mem_malloc(a, op.size);
             break;
-        case OP_ZALLOC:
+        case HL_TRACE_ZALLOC:
             block = hl_mem_calloc(a, 1, op.size);
             break;
-        case OP_RESIZE:
+        case HL_TRACE_RESIZE:
             block = hl_mem_realloc(a, s->block, s->size, op.size);
             if (hl_unlikely(block == NULL))
                 return i;
@@ -567,18 +210,18 @@ static void check_range(replay *rp, size_t op_index, uint32_t slot, const char *
 /* The loop of --check: like replay_fast, plus pattern writes and checks. */
 static size_t replay_checked(replay *rp)
 {
-    const trace *t = rp->trace;
+    const hl_trace *t = rp->trace;
     hl_allocator *a = rp->allocator;
     for (size_t i = 0; i < t->op_count; i++) {
-        const trace_op op = t->ops[i];
+        const hl_trace_op op = t->ops[i];
         replay_slot *s = &rp->slots[op.slot];
         check_slot *c = &rp->checks[op.slot];
         void *block;
         size_t old_size = s->size;
         switch (op.kind) {
-        case OP_ALLOC:
-        case OP_ZALLOC:
-            block = op.kind == OP_ALLOC ? hl_mem_malloc(a, op.size)
+        case HL_TRACE_ALLOC:
+        case HL_TRACE_ZALLOC:
+            block = op.kind == HL_TRACE_ALLOC ? hl_mem_malloc(a, op.size)
                                         : hl_mem_calloc(a, 1, op.size);
             if (block == NULL)
                 return i;
@@ -586,7 +229,7 @@ static size_t replay_checked(replay *rp)
             s->size = op.size;
             c->id = t->origins[i].id;
             c->seed = mix64(((uint64_t)c->id << 32) ^ i);
-            if (op.kind == OP_ZALLOC) {
+            if (op.kind == HL_TRACE_ZALLOC) {
                 const unsigned char *bytes = block;
                 for (size_t k = 0; k < op.size; k++)
                     if (bytes[k] != 0) {
@@ -598,7 +241,7 @@ static size_t replay_checked(replay *rp)
             }
             pattern_fill(block, 0, op.size, c->seed);
             break;
-        case OP_RESIZE:
+        case HL_TRACE_RESIZE:
             /* The part realloc may discard is checked before, the part it
                must keep after: together the whole old block. */
             check_range(rp, i, op.slot, "before r of", op.size < old_size ? op.size : 0,
@@ -635,7 +278,7 @@ typedef struct replay_result {
    dispatch counters are back at zero. */
 static void replay_finish(replay *rp)
 {
-    const trace *t = rp->trace;
+    const hl_trace *t = rp->trace;
     for (uint32_t slot = 0; slot < t->slot_count; slot++) {
         replay_slot *s = &rp->slots[slot];
         if (s->block == NULL)
@@ -663,7 +306,7 @@ static void validate_allocator(replay *rp, const char *when)
 /* Replays t once on a fresh allocator; errors are added to rp->errors. */
 static bool replay_once(replay *rp, const char *spec, replay_result *out)
 {
-    const trace *t = rp->trace;
+    const hl_trace *t = rp->trace;
     char why[200] = "";
     rp->allocator = hl_allocator_open(spec, why, sizeof why);
     if (rp->allocator == NULL) {
@@ -716,7 +359,7 @@ static bool allocator_usable(const char *verb, const char *spec)
 }
 
 /* Prints one JSON line for a replayed file; returns its error count. */
-static uint64_t trace_file(const trace *t, const char *spec, long repeat, bool check)
+static uint64_t trace_file(const hl_trace *t, const char *spec, long repeat, bool check)
 {
     replay rp = {.trace = t};
     double *ns = malloc((size_t)repeat * sizeof *ns);
@@ -813,13 +456,13 @@ int hl_verb_trace(int argc, char **argv)
     /* A malformed file is reported and skipped; the others still run. */
     bool malformed = false, failed = false;
     for (int i = 0; i < file_count; i++) {
-        trace t;
-        if (!trace_load(files[i], &t)) {
+        hl_trace *t = hl_trace_load(files[i]);
+        if (t == NULL) {
             malformed = true;
             continue;
         }
-        failed = trace_file(&t, spec, repeat, check) > 0 || failed;
-        trace_free(&t);
+        failed = trace_file(t, spec, repeat, check) > 0 || failed;
+        hl_trace_free(t);
     }
     free(files);
     return malformed ? HL_EXIT_USAGE : failed ? HL_EXIT_FAILED : HL_EXIT_OK;
@@ -863,26 +506,28 @@ int hl_verb_stats(int argc, char **argv)
     if (spec == NULL)
         spec = default_allocator();
     char why[200] = "";
-    trace t;
-    replay rp = {.trace = &t};
-    if (!allocator_usable(verb, spec) || !trace_load(path, &t))
+    if (!allocator_usable(verb, spec))
         return HL_EXIT_USAGE;
-    rp.slots = calloc((size_t)t.slot_count + 1, sizeof *rp.slots);
+    hl_trace *t = hl_trace_load(path);
+    if (t == NULL)
+        return HL_EXIT_USAGE;
+    replay rp = {.trace = t};
+    rp.slots = calloc((size_t)t->slot_count + 1, sizeof *rp.slots);
     rp.allocator = rp.slots ? hl_allocator_open(spec, why, sizeof why) : NULL;
     if (rp.allocator == NULL) {
         fprintf(stderr, "heaplab stats: %s\n", rp.slots ? why : "out of memory");
         free(rp.slots);
-        trace_free(&t);
+        hl_trace_free(t);
         return HL_EXIT_USAGE;
     }
-    size_t done = replay_fast(rp.allocator, t.ops, t.op_count, rp.slots);
-    if (done < t.op_count)
+    size_t done = replay_fast(rp.allocator, t->ops, t->op_count, rp.slots);
+    if (done < t->op_count)
         replay_error(&rp, done, "allocation of %zu bytes failed; replay stopped",
-                     t.ops[done].size);
+                     t->ops[done].size);
     hl_alloc_stats stats;
     hl_allocator_stats(rp.allocator, &stats);
     printf("# %s replayed on %s: %zu of %zu ops, %zu blocks (%zu bytes) live at the end\n",
-           path, spec, done, t.op_count, stats.counts.live_blocks, stats.counts.live_bytes);
+           path, spec, done, t->op_count, stats.counts.live_blocks, stats.counts.live_bytes);
     if (rp.allocator->ops->print_stats)
         rp.allocator->ops->print_stats(rp.allocator->ctx, stdout);
     else
@@ -895,6 +540,6 @@ int hl_verb_stats(int argc, char **argv)
         printf("# after freeing every block: mapped bytes n/a\n");
     hl_allocator_close(rp.allocator);
     free(rp.slots);
-    trace_free(&t);
+    hl_trace_free(t);
     return rp.errors > 0 ? HL_EXIT_FAILED : HL_EXIT_OK;
 }

@@ -70,6 +70,10 @@ typedef struct hl_suite {
 extern const hl_suite hl_suite_alloc_contract;
 extern const hl_suite hl_suite_refcount;
 extern const hl_suite hl_suite_cycles;
+extern const hl_suite hl_suite_test_gc;
+extern const hl_suite hl_suite_test_gc_finalization;
+extern const hl_suite hl_suite_test_gc_weakref;
+extern const hl_suite hl_suite_fuzz;
 
 /* The suites, in the order `heaplab test` runs them (suites/suites.c). */
 size_t hl_suite_count(void);

@@ -10,6 +10,10 @@ static const hl_suite *const table[] = {
     &hl_suite_alloc_contract,
     &hl_suite_refcount,
     &hl_suite_cycles,
+    &hl_suite_test_gc,
+    &hl_suite_test_gc_finalization,
+    &hl_suite_test_gc_weakref,
+    &hl_suite_fuzz,
 };
 
 size_t hl_suite_count(void)

@@ -1,31 +1,38 @@
 /*
- * suites/test_gc.c — CPython's Lib/test/test_gc.py (GCTests, 3.11/3.12),
- * the collection and gc-module cases, plus the tracking cases of
- * test_tuple.py and test_dict.py.  Each case quotes the Python it mirrors.
+ * suites/test_gc.c — CPython's Lib/test/test_gc.py (GCTests, 3.11/3.12): the
+ * collection and gc-module cases, and the tracking cases of test_tuple.py
+ * and test_dict.py.  Each case quotes the Python it mirrors.  Counts are
+ * CPython 3.11's (checked on the same graphs): its instances keep their
+ * attributes inline, so a self-referencing instance is one object, as a
+ * heaplab instance with slots is.  Where CPython asserts only "!= 0", the
+ * case asserts heaplab's exact count and says what it is made of.
  *
- * Counts are CPython 3.11's.  There an instance keeps its attributes inline
- * (no __dict__ object unless one is asked for), so a self-referencing
- * instance is one object; a heaplab instance with slots is one object too.
- * Where CPython asserts only "!= 0" (its classes drag in half a dozen
- * objects), the case asserts heaplab's exact count and says what it is.
- *
- * Every case runs on every stack, and asserts what that stack does:
- *   generational  CPython's three generations, exactly;
- *   stw           one space: every collection is full (collect(g) for any g
- *                 collects everything), get_count() is (allocations since
- *                 the last collection, 0, 0), get_objects(1 or 2) is no
- *                 generation;
- *   none          collect() runs, reports and finds 0; cycles stay until the
- *                 runtime is destroyed (FOUND / ALSO_LEAKED record them).
+ * Every case runs on every stack and asserts what that stack does:
+ * generational is CPython's three generations exactly; stw is one space
+ * (collect(g) is always full, get_count() is (allocations since the last
+ * collection, 0, 0), generations 1 and 2 do not exist); none runs and
+ * reports collections that find 0, and cycles live until the runtime is
+ * destroyed (FOUND / ALSO_LEAKED record them).
  */
 #include "suite.h"
-
-#include <stdlib.h>
 
 #define LIVE() ((long)hl_runtime_live_objects(t->rt))
 #define GENERATIONAL (hl_gc_generations(t->rt) == 3)
 /* What a collection returns on a tracing collector; none finds nothing. */
 #define TRACING(n) (t->tracing ? (long)(n) : 0L)
+/* gc.collect(); del var; assert gc.collect() == n */
+#define COLLECT_AFTER_DEL(var, n)                                                        \
+    do {                                                                                 \
+        CHECK_EQ(hl_gc_collect(rt, 2), 0);                                               \
+        DEL(var);                                                                        \
+        CHECK_EQ(hl_gc_collect(rt, 2), FOUND(n));                                        \
+    } while (0)
+/* A case that is another one with arguments. */
+#define VARIANT(name, call)                                                              \
+    static hl_test_result name(hl_test *t)                                               \
+    {                                                                                    \
+        return call;                                                                     \
+    }
 
 enum { CALLS, SEEN }; /* t->counter[]: state finalizers keep past the case */
 
@@ -99,9 +106,7 @@ static hl_test_result test_list(hl_test *t)
     hl_runtime *rt = t->rt;
     LET(l, hl_list_new(rt, 0));
     OK(hl_list_append(rt, l, l));
-    CHECK_EQ(hl_gc_collect(rt, 2), 0);
-    DEL(l);
-    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(1));
+    COLLECT_AFTER_DEL(l, 1);
     return HL_TEST_PASS;
 }
 
@@ -112,9 +117,7 @@ static hl_test_result test_dict(hl_test *t)
     LET(d, hl_dict_new(rt));
     LET(one, hl_int(rt, 1));
     OK(hl_dict_set(rt, d, one, d));
-    CHECK_EQ(hl_gc_collect(rt, 2), 0);
-    DEL(d);
-    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(1));
+    COLLECT_AFTER_DEL(d, 1);
     return HL_TEST_PASS;
 }
 
@@ -125,10 +128,8 @@ static hl_test_result test_tuple(hl_test *t)
     LET(l, hl_list_new(rt, 0));
     LET(tup, hl_tuple_pack(rt, 1, &l));
     OK(hl_list_append(rt, l, tup));
-    CHECK_EQ(hl_gc_collect(rt, 2), 0);
     DEL(tup);
-    DEL(l);
-    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(2));
+    COLLECT_AFTER_DEL(l, 2);
     return HL_TEST_PASS;
 }
 
@@ -139,9 +140,7 @@ static hl_test_result test_class(hl_test *t)
     hl_runtime *rt = t->rt;
     LET(A, new_class(t, "A", 0, NULL, NULL));
     OK(hl_dict_set_str(rt, hl_class_dict(A), "a", A));
-    CHECK_EQ(hl_gc_collect(rt, 2), 0);
-    DEL(A);
-    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(2));
+    COLLECT_AFTER_DEL(A, 2);
     return HL_TEST_PASS;
 }
 
@@ -151,9 +150,7 @@ static hl_test_result test_newstyleclass(hl_test *t)
 {
     hl_runtime *rt = t->rt;
     LET(A, class_with_mro(t, "A", 0, 0, NULL));
-    CHECK_EQ(hl_gc_collect(rt, 2), 0);
-    DEL(A);
-    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(3));
+    COLLECT_AFTER_DEL(A, 3);
     return HL_TEST_PASS;
 }
 
@@ -164,9 +161,7 @@ static hl_test_result test_instance(hl_test *t)
     hl_runtime *rt = t->rt;
     LET(A, new_class(t, "A", 1, NULL, NULL));
     LET(a, self_loop(rt, A));
-    CHECK_EQ(hl_gc_collect(rt, 2), 0);
-    DEL(a);
-    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(1));
+    COLLECT_AFTER_DEL(a, 1);
     ALSO_LEAKED(1); /* class A, held by the leaked instance */
     return HL_TEST_PASS;
 }
@@ -178,16 +173,12 @@ static hl_test_result test_newinstance(hl_test *t)
     hl_runtime *rt = t->rt;
     LET(A, class_with_mro(t, "A", 1, 0, NULL));
     LET(a, self_loop(rt, A));
-    CHECK_EQ(hl_gc_collect(rt, 2), 0);
-    DEL(a);
-    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(1));
+    COLLECT_AFTER_DEL(a, 1);
     LET(B, class_with_mro(t, "B", 1, 0, NULL));
     hl_object *bases[] = {B, A};
     LET(C, class_with_mro(t, "C", 1, 2, bases));
     LET(c, self_loop(rt, C));
-    CHECK_EQ(hl_gc_collect(rt, 2), 0);
-    DEL(c);
-    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(1));
+    COLLECT_AFTER_DEL(c, 1);
     DEL(B);
     DEL(C);
     CHECK_EQ(hl_gc_collect(rt, 2), FOUND(6)); /* B and C: class, dict, __mro__ each */
@@ -213,9 +204,7 @@ static hl_test_result test_method(hl_test *t)
     hl_instance_set(rt, bound, 0, a); /* __self__ */
     hl_instance_set(rt, a, 0, bound); /* a.init */
     DEL(bound);
-    CHECK_EQ(hl_gc_collect(rt, 2), 0);
-    DEL(a);
-    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(2));
+    COLLECT_AFTER_DEL(a, 2);
     ALSO_LEAKED(2); /* the two classes */
     return HL_TEST_PASS;
 }
@@ -231,9 +220,7 @@ static hl_test_result test_function(hl_test *t)
     hl_instance_set(rt, f, 0, d); /* f.__globals__ */
     OK(hl_dict_set_str(rt, d, "f", f));
     DEL(f);
-    CHECK_EQ(hl_gc_collect(rt, 2), 0);
-    DEL(d);
-    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(2));
+    COLLECT_AFTER_DEL(d, 2);
     ALSO_LEAKED(1); /* class function */
     return HL_TEST_PASS;
 }
@@ -244,11 +231,9 @@ static hl_test_result test_frame(hl_test *t)
 {
     hl_runtime *rt = t->rt;
     LET(Frame, new_class(t, "frame", 3, NULL, NULL)); /* f_back, f_code, local 'frame' */
-    CHECK_EQ(hl_gc_collect(rt, 2), 0);
     LET(frame, hl_instance_new(rt, Frame));
     hl_instance_set(rt, frame, 2, frame);
-    DEL(frame); /* f() returns */
-    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(1));
+    COLLECT_AFTER_DEL(frame, 1); /* f() returns */
     ALSO_LEAKED(1); /* class frame */
     return HL_TEST_PASS;
 }
@@ -330,15 +315,8 @@ static hl_test_result check_del(hl_test *t, bool with_dict)
     return HL_TEST_PASS;
 }
 
-static hl_test_result test_del(hl_test *t)
-{
-    return check_del(t, false);
-}
-
-static hl_test_result test_del_newclass(hl_test *t)
-{
-    return check_del(t, true);
-}
+VARIANT(test_del, check_del(t, false))
+VARIANT(test_del_newclass, check_del(t, true))
 
 /* gc.collect(); a, b, c = gc.get_count(); x = []; d, e, f = gc.get_count()
    (b, c) == (e, f) == (0, 0); a < 5; d > a */
@@ -449,3 +427,386 @@ static hl_test_result test_trashcan(hl_test *t)
     ALSO_LEAKED(1); /* class Ouch */
     return HL_TEST_PASS;
 }
+
+/* class Boom: def __getattr__(self, name): del self.attr; raise AttributeError
+   a, b = Boom(), Boom(); a.attr = b; b.attr = a; gc.collect()
+   garbagelen = len(gc.garbage); del a, b
+   gc.collect() == 2 (3.11); len(gc.garbage) == garbagelen
+   — deciding whether garbage has a finalizer runs no code of the garbage's
+   (the type's slot is read), so nothing can break the cycle midway and
+   nothing is kept.  Boom2 also holds x = 0; the _new variants are classes
+   in their own __mro__ cycle, collected at the end. */
+static hl_test_result check_boom(hl_test *t, bool boom2, bool new_style)
+{
+    hl_runtime *rt = t->rt;
+    LET(Boom, new_style ? class_with_mro(t, "Boom_New", 2, 0, NULL)
+                        : new_class(t, "Boom", 2, NULL, NULL));
+    LET(a, hl_instance_new(rt, Boom));
+    LET(b, hl_instance_new(rt, Boom));
+    if (boom2) {
+        LET(zero, hl_int(rt, 0));
+        hl_instance_set(rt, a, 1, zero);
+        hl_instance_set(rt, b, 1, zero);
+    }
+    hl_instance_set(rt, a, 0, b);
+    hl_instance_set(rt, b, 0, a);
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    hl_object *garbage = hl_gc_garbage(rt);
+    CHECK(garbage != NULL);
+    size_t garbagelen = hl_list_size(garbage);
+    uint64_t finalizers = hl_runtime_finalizers_run(rt);
+    DEL(a);
+    DEL(b);
+    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(2));
+    CHECK_EQ(hl_list_size(garbage), garbagelen);
+    CHECK_EQ(hl_runtime_finalizers_run(rt), finalizers);
+    if (new_style) {
+        DEL(Boom);
+        CHECK_EQ(hl_gc_collect(rt, 2), FOUND(3));
+    }
+    ALSO_LEAKED(new_style ? 0 : 1); /* class Boom, held by the leaked pair */
+    return HL_TEST_PASS;
+}
+
+VARIANT(test_boom, check_boom(t, false, false))
+VARIANT(test_boom2, check_boom(t, true, false))
+VARIANT(test_boom_new, check_boom(t, false, true))
+VARIANT(test_boom2_new, check_boom(t, true, true))
+
+/* sorted(gc.get_referents(*objs)) == expected, all small ints. */
+static bool referents_are(hl_runtime *rt, hl_object *const *objs, size_t nobjs,
+                          const int64_t *expected, size_t n)
+{
+    size_t seen[8] = {0}, count = 0; /* how often each value 0..7 was seen */
+    for (size_t k = 0; k < nobjs; k++) {
+        hl_object *got = hl_gc_get_referents(rt, objs[k]);
+        for (size_t i = 0; got && i < hl_list_size(got); i++, count++) {
+            hl_object *item = hl_list_get(got, i);
+            if (item->type == &hl_int_type && (uint64_t)hl_int_value(item) < 8)
+                seen[hl_int_value(item)]++;
+        }
+        if (got == NULL)
+            return false;
+        hl_decref(rt, got);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (seen[expected[i]]-- == 0)
+            return false;
+    return count == n;
+}
+
+/* alist = [1, 3, 5]: sorted(gc.get_referents(alist)) == alist, and for
+   tuple(alist); {1: 3, 5: 7} -> [1, 3, 5, 7]; [1, 2], {3: 4}, (0, 0, 0)
+   -> [0, 0, 0, 1, 2, 3, 4]; 1, 'a', 4j -> [].  Read backwards:
+   gc.get_referrers(x) finds exactly the two containers holding x. */
+static hl_test_result test_get_referents(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    static const int64_t odd[] = {1, 3, 5}, pairs[] = {1, 3, 5, 7};
+    static const int64_t mixed[] = {0, 0, 0, 1, 2, 3, 4};
+    hl_object *n[8];
+    for (int i = 0; i < 8; i++)
+        SET(n[i], hl_int(rt, i));
+    LET(alist, hl_list_new(rt, 0));
+    for (int i = 0; i < 3; i++)
+        OK(hl_list_append(rt, alist, n[odd[i]]));
+    LET(atuple, hl_tuple_pack(rt, 3, (hl_object *[]){n[1], n[3], n[5]}));
+    LET(adict, hl_dict_new(rt));
+    OK(hl_dict_set(rt, adict, n[1], n[3]) || hl_dict_set(rt, adict, n[5], n[7]));
+    CHECK(referents_are(rt, &alist, 1, odd, 3) && referents_are(rt, &atuple, 1, odd, 3));
+    CHECK(referents_are(rt, &adict, 1, pairs, 4));
+    LET(l12, hl_list_new(rt, 2));
+    OK(hl_list_append(rt, l12, n[1]) || hl_list_append(rt, l12, n[2]));
+    LET(d34, hl_dict_new(rt));
+    OK(hl_dict_set(rt, d34, n[3], n[4]));
+    LET(t000, hl_tuple_pack(rt, 3, (hl_object *[]){n[0], n[0], n[0]}));
+    CHECK(referents_are(rt, (hl_object *[]){l12, d34, t000}, 3, mixed, 7));
+    LET(a, hl_str(rt, "a"));
+    LET(x, hl_float(rt, 4.0));
+    CHECK(referents_are(rt, (hl_object *[]){n[1], a, x}, 3, NULL, 0));
+    LET(target, hl_list_new(rt, 0));
+    LET(holder1, hl_list_new(rt, 1));
+    OK(hl_list_append(rt, holder1, target));
+    LET(holder2, hl_dict_new(rt));
+    OK(hl_dict_set(rt, holder2, n[1], target));
+    LET(referrers, hl_gc_get_referrers(rt, target));
+    CHECK_EQ(hl_list_size(referrers), 2);
+    hl_object *r0 = hl_list_get(referrers, 0), *r1 = hl_list_get(referrers, 1);
+    CHECK((r0 == holder1 && r1 == holder2) || (r0 == holder2 && r1 == holder1));
+    return HL_TEST_PASS;
+}
+
+static void no_callback(hl_runtime *rt, hl_object *weakref, hl_object *callback)
+{
+    (void)rt, (void)weakref, (void)callback;
+}
+
+/* gc.is_tracked(1), (1.0), ("a"), ({}) are False; gc.is_tracked(UserClass),
+   (UserClass()), ([]) are True; so are UserClassSlots() (__slots__ = ())
+   and a weakref — CPython 3.11 and 3.12 agree on each */
+static hl_test_result test_is_tracked(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    LET(one, hl_int(rt, 1));
+    LET(x, hl_float(rt, 1.0));
+    LET(a, hl_str(rt, "a"));
+    LET(d, hl_dict_new(rt));
+    CHECK(!hl_is_tracked(one) && !hl_is_tracked(x) && !hl_is_tracked(a) && !hl_is_tracked(d));
+    LET(UserClass, new_class(t, "UserClass", 1, NULL, NULL));
+    LET(UserClassSlots, new_class(t, "UserClassSlots", 0, NULL, NULL));
+    LET(u, hl_instance_new(rt, UserClass));
+    LET(s, hl_instance_new(rt, UserClassSlots));
+    LET(l, hl_list_new(rt, 0));
+    LET(wr, hl_weakref_new(rt, u, NULL, no_callback));
+    CHECK(hl_is_tracked(UserClass) && hl_is_tracked(u) && hl_is_tracked(s));
+    CHECK(hl_is_tracked(l) && hl_is_tracked(wr));
+    return HL_TEST_PASS;
+}
+
+/* len(gc.get_stats()) == 3; gc.disable(); old = gc.get_stats()
+   gc.collect(0): one more collection of generation 0, none of 1 and 2;
+   gc.collect(2): one more of 2, 0 and 1 unchanged.  One space has one
+   entry, and collect(2) is a collection of it. */
+static hl_test_result test_get_stats(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    static const uint64_t three[2][3] = {{1, 0, 0}, {1, 0, 1}}, one[2][3] = {{1, 0, 0}, {2, 0, 0}};
+    hl_gc_stats old, now;
+    hl_gc_disable(rt);
+    hl_gc_get_stats(rt, &old);
+    for (int k = 0; k < 2; k++) {
+        CHECK_EQ(hl_gc_collect(rt, 2 * k), 0);
+        hl_gc_get_stats(rt, &now);
+        for (int g = 0; g < 3; g++)
+            CHECK_EQ(now.generation[g].collections - old.generation[g].collections,
+                     (GENERATIONAL ? three : one)[k][g]);
+    }
+    hl_gc_enable(rt);
+    return HL_TEST_PASS;
+}
+
+/* gc.freeze(); gc.get_freeze_count() > 0; gc.unfreeze(); count == 0
+   — and what freezing is for: frozen garbage is not collected until
+   unfrozen, into the oldest generation; frozen objects are not listed */
+static hl_test_result test_freeze(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    LET(keep, hl_list_new(rt, 0));
+    hl_gc_freeze(rt);
+    CHECK(hl_gc_get_freeze_count(rt) > 0);
+    CHECK_EQ(listed(rt, -1, keep), 0);
+    hl_gc_unfreeze(rt);
+    CHECK_EQ(hl_gc_get_freeze_count(rt), 0);
+    LET(l, hl_list_new(rt, 0));
+    OK(hl_list_append(rt, l, l));
+    const hl_object *id_l = l;
+    hl_gc_freeze(rt);
+    DEL(l);
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    hl_gc_unfreeze(rt);
+    CHECK_EQ(listed(rt, hl_gc_generations(rt) - 1, id_l), 1);
+    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(1));
+    return HL_TEST_PASS;
+}
+
+/* gc.collect(); l = []; l.append(l); any(l is e for e in gc.get_objects())
+   — and the result never lists itself */
+static hl_test_result test_get_objects(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    LET(l, hl_list_new(rt, 0));
+    OK(hl_list_append(rt, l, l));
+    CHECK_EQ(listed(rt, -1, l), 1);
+    LET(all, hl_gc_get_objects(rt, -1));
+    for (size_t i = 0; i < hl_list_size(all); i++)
+        CHECK(hl_list_get(all, i) != all);
+    DEL(all);
+    DEL(l);
+    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(1));
+    return HL_TEST_PASS;
+}
+
+/* l = []; l.append(l): in get_objects(generation=0) only; gc.collect(0)
+   -> in 1 only; gc.collect(1) -> in 2 only; gc.collect(2) -> in 2 only.
+   One space: always in 0, and generations 1 and 2 do not exist. */
+static hl_test_result test_get_objects_generations(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    LET(l, hl_list_new(rt, 0));
+    OK(hl_list_append(rt, l, l));
+    bool gens = GENERATIONAL;
+    for (int step = 0; step < 4; step++) {
+        if (step > 0)
+            CHECK_EQ(hl_gc_collect(rt, step - 1), 0);
+        int home = gens ? (step < 2 ? step : 2) : 0;
+        for (int g = 0; g < 3; g++)
+            CHECK_EQ(listed(rt, g, l), g == home ? 1 : gens ? 0 : -1);
+    }
+    DEL(l);
+    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(1));
+    return HL_TEST_PASS;
+}
+
+static long count_listed(hl_runtime *rt, int generation)
+{
+    hl_object *all = hl_gc_get_objects(rt, generation);
+    long n = all ? (long)hl_list_size(all) : -1;
+    hl_xdecref(rt, all);
+    return n;
+}
+
+/* len(gc.get_objects()) == len(gc.get_objects(generation=None));
+   gc.get_objects(1000) and (-1000) raise ValueError — here NULL; and the
+   generations together list what the whole listing does */
+static hl_test_result test_get_objects_arguments(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    LET(l, hl_list_new(rt, 0));
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    long all = count_listed(rt, -1), sum = 0;
+    CHECK(all >= 1);
+    for (int g = 0; g < hl_gc_generations(rt); g++)
+        sum += count_listed(rt, g);
+    CHECK_EQ(sum, all);
+    CHECK(hl_gc_get_objects(rt, 1000) == NULL && hl_gc_get_objects(rt, -1000) == NULL);
+    CHECK(hl_gc_get_objects(rt, hl_gc_generations(rt)) == NULL);
+    return HL_TEST_PASS;
+}
+
+/* Two collections, as test_tuple's and test_dict's _not_tracked do (nested
+   containers can take two); true when op is then untracked. */
+static bool untracked_after_two(hl_runtime *rt, const hl_object *op)
+{
+    hl_gc_collect(rt, 2);
+    hl_gc_collect(rt, 2);
+    return !hl_is_tracked(op);
+}
+
+/* TupleTest.test_track_literals: x, y, z = 1.5, "a", []
+   untracked by collections: (), (1,), (1, 2), (1, 2, "a"), ((1, x), y,
+   (2, 3)); tracked even then: ([],), ({},), (x, y, z).  Tuples here are
+   tracked from birth (CPython's constants never are); none never untracks. */
+static hl_test_result test_tuple_track_literals(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    hl_object *n[4], *atomic[5], *mutable[3];
+    for (int i = 0; i < 4; i++)
+        SET(n[i], hl_int(rt, i));
+    LET(x, hl_float(rt, 1.5));
+    LET(y, hl_str(rt, "a"));
+    LET(z, hl_list_new(rt, 0));
+    LET(e, hl_dict_new(rt));
+    LET(inner1, hl_tuple_pack(rt, 2, (hl_object *[]){n[1], x}));
+    LET(inner2, hl_tuple_pack(rt, 2, (hl_object *[]){n[2], n[3]}));
+    SET(atomic[0], hl_tuple_new(rt, 0));
+    SET(atomic[1], hl_tuple_pack(rt, 1, (hl_object *[]){n[1]}));
+    SET(atomic[2], hl_tuple_pack(rt, 2, (hl_object *[]){n[1], n[2]}));
+    SET(atomic[3], hl_tuple_pack(rt, 3, (hl_object *[]){n[1], n[2], y}));
+    SET(atomic[4], hl_tuple_pack(rt, 3, (hl_object *[]){inner1, y, inner2}));
+    SET(mutable[0], hl_tuple_pack(rt, 1, (hl_object *[]){z}));
+    SET(mutable[1], hl_tuple_pack(rt, 1, (hl_object *[]){e}));
+    SET(mutable[2], hl_tuple_pack(rt, 3, (hl_object *[]){x, y, z}));
+    DEL(inner1);
+    DEL(inner2);
+    for (int i = 0; i < 5; i++)
+        CHECK(hl_is_tracked(atomic[i]));
+    untracked_after_two(rt, z);
+    for (int i = 0; i < 5; i++)
+        CHECK(hl_is_tracked(atomic[i]) != t->tracing);
+    for (int i = 0; i < 3; i++)
+        CHECK(hl_is_tracked(mutable[i]));
+    return HL_TEST_PASS;
+}
+
+/* DictTest.test_track_dynamic: y, z, w = "a", (1, object()), []
+   d = dict() untracked; d[1] = "a"; d[y] = 2; d[z] = 3 -> untracked after
+   collections; d[4] = w -> tracked; d[4] = None -> untracked again;
+   d = {}; dd = {}; d[1] = dd: dd untracked, d tracked; dd[1] = d: tracked.
+   Checked against CPython 3.11/3.12 as well: one full collection untracks
+   a dict whose last container is an atomic tuple made after it (tuples are
+   untracked before dicts); a young collection never untracks dicts. */
+static hl_test_result test_dict_track_dynamic(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    LET(one, hl_int(rt, 1));
+    LET(y, hl_str(rt, "a"));
+    LET(w, hl_list_new(rt, 0));
+    LET(d, hl_dict_new(rt));
+    CHECK(!hl_is_tracked(d));
+    OK(hl_dict_set(rt, d, one, y));
+    OK(hl_dict_set(rt, d, y, one));
+    CHECK(!hl_is_tracked(d));
+    LET(z, hl_tuple_pack(rt, 2, (hl_object *[]){one, y}));
+    OK(hl_dict_set(rt, d, z, one));
+    CHECK(untracked_after_two(rt, d) == t->tracing);
+    OK(hl_dict_set(rt, d, one, w));
+    CHECK(!untracked_after_two(rt, d));
+    OK(hl_dict_set(rt, d, one, one));
+    CHECK(untracked_after_two(rt, d) == t->tracing);
+    LET(d2, hl_dict_new(rt));
+    LET(dd, hl_dict_new(rt));
+    OK(hl_dict_set(rt, d2, one, dd));
+    CHECK(untracked_after_two(rt, dd) && hl_is_tracked(d2));
+    OK(hl_dict_set(rt, dd, one, d2));
+    CHECK(hl_is_tracked(dd));
+    OK(hl_dict_set(rt, dd, one, one)); /* no cycle left behind */
+
+    LET(e, hl_dict_new(rt));
+    OK(hl_dict_set(rt, e, one, w));
+    LET(later, hl_tuple_pack(rt, 2, (hl_object *[]){one, y}));
+    OK(hl_dict_set(rt, e, y, later));
+    OK(hl_dict_set(rt, e, one, one));
+    CHECK(hl_is_tracked(e) && hl_is_tracked(later));
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    CHECK_EQ(hl_is_tracked(later), !t->tracing);
+    CHECK_EQ(hl_is_tracked(e), !t->tracing);
+    LET(young, hl_dict_new(rt));
+    OK(hl_dict_set(rt, young, one, w));
+    OK(hl_dict_set(rt, young, one, one));
+    CHECK_EQ(hl_gc_collect(rt, 0), 0);
+    CHECK_EQ(hl_is_tracked(young), GENERATIONAL || !t->tracing);
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    CHECK_EQ(hl_is_tracked(young), !t->tracing);
+    return HL_TEST_PASS;
+}
+
+static const hl_test_case cases[] = {
+    {"test_list", test_list, false},
+    {"test_dict", test_dict, false},
+    {"test_tuple", test_tuple, false},
+    {"test_class", test_class, false},
+    {"test_newstyleclass", test_newstyleclass, false},
+    {"test_instance", test_instance, false},
+    {"test_newinstance", test_newinstance, false},
+    {"test_method", test_method, false},
+    {"test_function", test_function, false},
+    {"test_frame", test_frame, false},
+    {"test_saveall", test_saveall, false},
+    {"test_del", test_del, false},
+    {"test_del_newclass", test_del_newclass, false},
+    {"test_get_count", test_get_count, false},
+    {"test_collect_generations", test_collect_generations, false},
+    {"test_trashcan", test_trashcan, false},
+    {"test_boom", test_boom, false},
+    {"test_boom2", test_boom2, false},
+    {"test_boom_new", test_boom_new, false},
+    {"test_boom2_new", test_boom2_new, false},
+    {"test_get_referents", test_get_referents, false},
+    {"test_is_tracked", test_is_tracked, false},
+    {"test_get_stats", test_get_stats, false},
+    {"test_freeze", test_freeze, false},
+    {"test_get_objects", test_get_objects, false},
+    {"test_get_objects_generations", test_get_objects_generations, false},
+    {"test_get_objects_arguments", test_get_objects_arguments, false},
+    {"TupleTest.test_track_literals", test_tuple_track_literals, false},
+    {"DictTest.test_track_dynamic", test_dict_track_dynamic, false},
+};
+
+const hl_suite hl_suite_test_gc = {
+    .name = "test_gc",
+    .description = "CPython's test_gc: graphs, gc module, generations, tracking",
+    .cases = cases,
+    .count = sizeof cases / sizeof cases[0],
+};

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# bench/run.sh — the benchmark matrix behind `make bench`; run from the top
+# of the tree after build/heaplab and build/heaplab-bench are built.
+#
+#   BUILD=build       where the binaries are (build-arm for ARM=1)
+#   QUICK=1           small sizes, short runs: about 3 minutes instead of 30
+#   ARM=1             the aarch64 binaries under qemu: a proof that they run,
+#                     written to $BUILD/bench-emulated/, never to results/
+#   ONLY=alloc,collect,pauses,reference,whole
+#                     run only these parts, into the newest run folder of
+#                     this machine (a rerun of one part, e.g. when a new
+#                     collector lands); the report is rebuilt from all parts
+#
+# Output: results/<arch>-<cpu>/<date>/ with
+#   raw/gbench-*.json     Google Benchmark's JSON, one file per process (the
+#                         allocation benchmarks run one process per
+#                         allocator, so process-wide allocators and resident
+#                         memory do not carry over from one to the next)
+#   gbench.json           all of them in one file, for compare tools
+#   raw/hyperfine-*.json  whole-process `heaplab trace` runs per allocator
+#   raw/trace.jsonl       `heaplab trace --repeat N` lines, one process per
+#                         allocator and trace
+#   raw/heap.jsonl        `heaplab heap --repeat N` lines per stack
+#   raw/pauses-*.csv, raw/mmu-*.csv   gc_pauses timelines and MMU curves
+#   raw/perf-*.csv        perf stat of whole processes, where counters exist
+#   machine.json, results.csv, README.md, *.svg    (bench/report.py)
+set -euo pipefail
+
+BUILD=${BUILD:-build}
+QUICK=${QUICK:-}
+ARM=${ARM:-}
+ONLY=${ONLY:-alloc,collect,pauses,reference,whole}
+BIN=$BUILD/heaplab
+BENCH=$BUILD/heaplab-bench
+RUN=${HEAPLAB_RUN:-}
+
+# jemalloc keeps its thread cache in initial-exec TLS; loaded with dlopen it
+# needs glibc to reserve more static TLS than the default (allocators/dynlib.c).
+export GLIBC_TUNABLES=${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.rtld.optional_static_tls=16384
+
+part() { [[ ",$ONLY," == *",$1,"* ]]; }
+log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+if [ -n "$ARM" ]; then
+    # Emulated: prove the aarch64 build runs the suites, record nothing as
+    # performance.  A subset keeps qemu's slowdown within minutes.
+    out=$BUILD/bench-emulated/$(date -u +%Y-%m-%d)
+    mkdir -p "$out"
+    log "aarch64 under qemu-user: emulated timings, not ARM performance -> $out"
+    # shellcheck disable=SC2086
+    $RUN "$BENCH" --heaplab_quick --heaplab_out_dir="$out" --benchmark_min_time=0.01 \
+        --benchmark_filter='^(alloc_(lifo|churn|size|realloc)/(freelist_pool|bitmap_pool|malloc)/|(gc_collect|gc_traversal|binary_trees)/freelist_pool/|binary_trees/(bdwgc|manual/libc)|gc_pauses/)' \
+        --benchmark_context=emulated=qemu-user \
+        --benchmark_out="$out/gbench-emulated.json" --benchmark_out_format=json
+    python3 bench/report.py emulated "$out"
+    exit 0
+fi
+
+arch=$(uname -m)
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+cpu_slug=$(printf '%s' "${cpu:-unknown}" | tr 'A-Z' 'a-z' | sed 's/([^)]*)//g; s/[^a-z0-9]\{1,\}/-/g; s/^-//; s/-$//')
+machine_dir=results/$arch-$cpu_slug
+if [ "$ONLY" = alloc,collect,pauses,reference,whole ]; then
+    out=$machine_dir/$(date -u +%Y-%m-%d)
+    n=2
+    while [ -e "$out" ]; do out=$machine_dir/$(date -u +%Y-%m-%d)-$n; n=$((n + 1)); done
+else
+    out=$(ls -d "$machine_dir"/*/ 2>/dev/null | sort | tail -1)
+    out=${out%/}
+    [ -n "$out" ] || { echo "bench/run.sh: no earlier run in $machine_dir for ONLY=$ONLY" >&2; exit 2; }
+fi
+raw=$out/raw
+mkdir -p "$raw"
+log "writing $out${QUICK:+ (QUICK)}"
+python3 bench/report.py machine "$out/machine.json"
+
+if [ -n "$QUICK" ]; then
+    gb_flags=(--heaplab_quick --benchmark_min_time=0.02)
+    hf_runs=(--warmup 0 --runs 2)
+    repeat=2
+    traces=(suites/data/traces/json_re.trace.gz)
+else
+    gb_flags=(--benchmark_min_time=0.2 --benchmark_repetitions=3)
+    hf_runs=(--warmup 1 --runs 5)
+    repeat=5
+    traces=(suites/data/traces/*.trace.gz)
+fi
+heaps=(suites/data/heaps/*.graph.gz)
+
+# One Google Benchmark process: gbench NAME FILTER [extra flags...]
+gbench() {
+    local name=$1 filter=$2
+    shift 2
+    log "heaplab-bench $name"
+    "$BENCH" "${gb_flags[@]}" --heaplab_out_dir="$raw" --benchmark_filter="$filter" \
+        --benchmark_out="$raw/gbench-$name.json" --benchmark_out_format=json "$@" >"$raw/gbench-$name.log"
+}
+
+# The names the benchmark binary runs on, from its own registration.
+allocators=$("$BENCH" --benchmark_list_tests --benchmark_filter='^alloc_pymix/' | cut -d/ -f2)
+object_allocators=$("$BENCH" --benchmark_list_tests --benchmark_filter='^gcbench/' |
+    cut -d/ -f2 | grep -v bdwgc | sort -u)
+tracing=$("$BENCH" --benchmark_list_tests --benchmark_filter='^gc_collect/' | cut -d/ -f3 | sort -u)
+
+if part alloc; then
+    for a in $allocators; do
+        gbench "alloc-$a" "^alloc_[a-z]+/$a/|^alloc_trace/[a-z0-9_]+/$a/"
+    done
+fi
+if part collect; then
+    for a in $object_allocators; do
+        gbench "collect-$a" "^(gc_collect|gc_traversal|gcbench|binary_trees|btree_gc_only)/$a/|^gc_heap/[a-z0-9_]+/$a/"
+    done
+fi
+if part pauses; then
+    gbench pauses '^gc_pauses/' --benchmark_repetitions=1
+fi
+if part reference; then
+    gbench reference '^(gcbench|binary_trees)/(bdwgc|manual)'
+fi
+
+if part whole; then
+    # Whole processes: start-up and loading included, as a user sees them.
+    list=$(echo $allocators | tr ' ' ',')
+    for t in "${traces[@]}"; do
+        name=$(basename "$t" .trace.gz)
+        log "hyperfine heaplab trace $name"
+        hyperfine --style basic "${hf_runs[@]}" -N -L alloc "$list" \
+            --export-json "$raw/hyperfine-$name.json" "$BIN trace --alloc {alloc} $t" \
+            >"$raw/hyperfine-$name.log"
+    done
+    log "heaplab trace --repeat $repeat"
+    : >"$raw/trace.jsonl"
+    for t in "${traces[@]}"; do
+        for a in $allocators; do
+            "$BIN" trace --alloc "$a" --repeat "$repeat" "$t" >>"$raw/trace.jsonl"
+        done
+    done
+    log "heaplab heap --repeat $repeat"
+    : >"$raw/heap.jsonl"
+    for a in $object_allocators; do
+        for g in $tracing; do
+            "$BIN" heap --alloc "$a" --gc "$g" --repeat "$repeat" "${heaps[@]}" >>"$raw/heap.jsonl"
+        done
+    done
+    # Hardware counters of the same whole processes, where the machine has them.
+    events=${PERF_EVENTS:-cycles,instructions,cache-misses,dTLB-load-misses}
+    if perf stat -x, -e "$events" true 2>&1 >/dev/null | grep -qv 'not supported'; then
+        log "perf stat heaplab trace"
+        for t in "${traces[@]}"; do
+            for a in $allocators; do
+                perf stat -x, -e "$events" -o "$raw/perf-$(basename "$t" .trace.gz)-$a.csv" \
+                    "$BIN" trace --alloc "$a" --repeat "$repeat" "$t" >/dev/null
+            done
+        done
+    fi
+fi
+
+log "merging and reporting"
+python3 bench/report.py report "$out"
+python3 bench/report.py index results
+log "done: $out/README.md"

@@ -1,0 +1,474 @@
+"""bench/tables.py — the tables and plots of one benchmark run's README.
+
+Every table has implementations as rows and metrics as columns, and where it
+compares, a ratio against a named baseline: freelist_pool (heaplab's default
+pool, CPython's obmalloc design) for allocators, freelist_pool/stw
+(CPython's collection algorithm on it) for collectors, CPython 3.11's own
+gc.collect() for the recorded heaps.
+"""
+import math
+import os
+import subprocess
+
+ALLOC_BASELINE = "freelist_pool"
+GC_BASELINE = "freelist_pool/stw"
+
+
+def fmt_ns(ns):
+    if ns is None or ns != ns:
+        return "n/a"
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return "%.3g %s" % (ns / scale, unit)
+    return "%.3g ns" % ns
+
+
+def fmt(v, digits=3):
+    if v is None or v != v:
+        return "n/a"
+    if abs(v) >= 10 ** digits:
+        return "{:,.0f}".format(v)
+    return "%.*g" % (digits, v)
+
+
+def ratio(v, base):
+    if v is None or base is None or not base or v != v or base != base:
+        return "n/a"
+    return "%.2f×" % (v / base)
+
+
+def geomean(values):
+    values = [v for v in values if v and v == v and v > 0]
+    return math.exp(sum(map(math.log, values)) / len(values)) if values else None
+
+
+def table(head, rows):
+    out = ["| " + " | ".join(head) + " |",
+           "| " + " | ".join(["---"] + ["---:"] * (len(head) - 1)) + " |"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out) + "\n"
+
+
+def order(impls, first):
+    """Baseline first, then the rest in the order given."""
+    impls = list(dict.fromkeys(impls))
+    return ([first] if first in impls else []) + [i for i in impls if i != first]
+
+
+def pick(run, family, arg=None):
+    """{implementation: run record} for one family (and argument)."""
+    return {r["impl"]: r for r in run["runs"]
+            if r["family"] == family and (arg is None or r["arg"] == arg) and "error" not in r}
+
+
+def counter(rec, name):
+    return rec["counters"].get(name) if rec else None
+
+
+# ---- plots --------------------------------------------------------------------
+
+def gnuplot(path, script):
+    """Runs gnuplot; returns the file name on success, None otherwise."""
+    try:
+        subprocess.run(["gnuplot"], input=script, text=True, check=True,
+                       capture_output=True, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return os.path.basename(path)
+
+
+def bars(path, title, ylabel, groups, series, value, log=False):
+    """Clustered bars: one cluster per group, one bar per series."""
+    lines = ["group " + " ".join('"%s"' % s for s in series)]
+    for g in groups:
+        cells = [value(g, s) for s in series]
+        lines.append('"%s" ' % g + " ".join("%.6g" % c if c and c == c else "NaN" for c in cells))
+    script = """set terminal svg size 960,420 dynamic noenhanced font 'sans,11' background '#ffffff'
+set output '%s'
+set title '%s'
+set ylabel '%s'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set key outside right top
+set grid ytics
+set xtics nomirror rotate by -20
+%s
+$d << EOD
+%s
+EOD
+plot for [i=2:%d] $d using i:xtic(1) title columnheader(i)
+""" % (path, title, ylabel, "set logscale y" if log else "set yrange [0:*]", "\n".join(lines),
+       len(series) + 1)
+    return gnuplot(path, script)
+
+
+def curves(path, title, xlabel, ylabel, named_points, logx=True):
+    """Lines, one per name, from [(x, y), ...]."""
+    blocks, plots = [], []
+    for i, (name, points) in enumerate(named_points.items()):
+        blocks.append("$c%d << EOD\n%s\nEOD" % (i, "\n".join("%.6g %.6g" % p for p in points)))
+        plots.append("$c%d using 1:2 with lines lw 2 title '%s'" % (i, name))
+    if not plots:
+        return None
+    script = """set terminal svg size 960,420 dynamic noenhanced font 'sans,11' background '#ffffff'
+set output '%s'
+set title '%s'
+set xlabel '%s'
+set ylabel '%s'
+%s
+set grid
+set key outside right top
+%s
+plot %s
+""" % (path, title, xlabel, ylabel, "set logscale x" if logx else "", "\n".join(blocks),
+       ", ".join(plots))
+    return gnuplot(path, script)
+
+
+def read_csv(path):
+    with open(path) as f:
+        next(f)
+        return [[float(x) for x in line.split(",")] for line in f if line.strip()]
+
+
+# ---- sections -----------------------------------------------------------------
+
+def machine_section(run):
+    m, ctx = run["machine"], run["context"]
+    pk = ", ".join("%s %s" % (k, v) for k, v in m["packages"].items() if v)
+    counters = ("yes — cycles, instructions, cache misses and dTLB misses are in "
+                "the CSV and the counter table below" if m["perf_counters"] else
+                "**not available on this machine** (`perf stat -e instructions true` "
+                "says `%s`), so this run has no cycles, instructions, cache-miss or "
+                "dTLB figures; `make bench-ci` counts instructions under callgrind "
+                "instead" % m["perf_stat_says"])
+    rows = [("CPU", "%s, %d cores%s" % (m["cpu"], m["cores"],
+                                        ", virtual machine" if m.get("virtual_machine") else "")),
+            ("memory", "%s GiB" % m["memory_gib"]),
+            ("system", "%s, Linux %s" % (m["os"], m["kernel"])),
+            ("compilers", "%s; %s" % (m["cc"], m["cxx"])),
+            ("libraries", pk),
+            ("load average at start", " ".join("%.2f" % x for x in m["load_average"])),
+            ("Google Benchmark", "library built as %s" % ctx.get("library_build_type", "?")),
+            ("hardware counters", counters),
+            ("commit", m.get("commit", "?"))]
+    return "## Machine\n\n" + table(["", ""], rows)
+
+
+def trace_section(run, plots):
+    out = ["## Allocation: recorded traces\n"]
+    files = sorted({r["family"].split("/")[1] for r in run["runs"]
+                    if r["family"].startswith("alloc_trace/") and "error" not in r})
+    if files:
+        per = {f: pick(run, "alloc_trace/" + f) for f in files}
+        impls = order([i for f in files for i in per[f]], ALLOC_BASELINE)
+        rows = []
+        for i in impls:
+            ns = [per[f].get(i, {}).get("ns_per_op") for f in files]
+            base = [per[f].get(ALLOC_BASELINE, {}).get("ns_per_op") for f in files]
+            g = geomean([a / b for a, b in zip(ns, base) if a and b])
+            rss = [counter(per[f].get(i), "peak_rss_kib") for f in files]
+            mapped = [counter(per[f].get(i), "mapped_per_live") for f in files]
+            rows.append([i] + [fmt(x) for x in ns] + ["%.2f×" % g if g else "n/a",
+                         fmt(max([x for x in rss if x is not None], default=None)),
+                         fmt(geomean(mapped)), fmt(counter(per[files[0]].get(i), "mapped_after_free"))])
+        out.append("In-process replay (`alloc_trace`), ns per call, the loop alone; "
+                   "ratio: geometric mean of ns/op against %s.  Peak RSS: the largest "
+                   "growth over the traces; mapped/live: the allocator's peak mapped "
+                   "bytes over the peak requested bytes (geometric mean); after free: "
+                   "bytes still mapped once every block is freed (first trace).\n" % ALLOC_BASELINE)
+        out.append(table(["allocator"] + ["%s ns/op" % f for f in files] +
+                         ["vs %s" % ALLOC_BASELINE, "peak RSS KiB", "mapped/live",
+                          "mapped after free"], rows))
+        plots.append(("Recorded traces, in-process replay", bars(
+            os.path.join(run["dir"], "traces.svg"), "Recorded traces: ns per allocator call",
+            "ns/op", files, impls, lambda f, i: per[f].get(i, {}).get("ns_per_op"))))
+    if run["trace"]:
+        files = list(dict.fromkeys(os.path.basename(t["file"]).split(".")[0] for t in run["trace"]))
+        by = {(os.path.basename(t["file"]).split(".")[0], t["allocator"]): t for t in run["trace"]}
+        impls = order([t["allocator"] for t in run["trace"]], ALLOC_BASELINE)
+        rows = []
+        for i in impls:
+            ns = [by.get((f, i), {}).get("ns_per_op") for f in files]
+            base = [by.get((f, ALLOC_BASELINE), {}).get("ns_per_op") for f in files]
+            g = geomean([a / b for a, b in zip(ns, base) if a and b])
+            rss = [by.get((f, i), {}).get("peak_rss_kib") for f in files]
+            rows.append([i] + [fmt(x) for x in ns] + ["%.2f×" % g if g else "n/a"] +
+                        [fmt(x) for x in rss])
+        out.append("\n`heaplab trace --repeat N`, one process per allocator and trace "
+                   "(median ns/op; peak RSS of the whole process, the loaded trace "
+                   "included):\n")
+        out.append(table(["allocator"] + ["%s ns/op" % f for f in files] +
+                         ["vs %s" % ALLOC_BASELINE] + ["%s RSS KiB" % f for f in files], rows))
+        plots.append(("Peak RSS of whole `heaplab trace` processes", bars(
+            os.path.join(run["dir"], "rss.svg"), "Peak resident memory, heaplab trace (KiB)",
+            "KiB", files, impls, lambda f, i: by.get((f, i), {}).get("peak_rss_kib"))))
+    if run["hyperfine"]:
+        out.append("\nWhole processes under hyperfine (`heaplab trace --alloc A FILE`: start-up, "
+                   "loading and one replay), mean ± σ in seconds:\n")
+        names = sorted(run["hyperfine"])
+        results = {n: {r["parameters"]["alloc"]: r for r in run["hyperfine"][n]["results"]}
+                   for n in names}
+        impls = order([a for n in names for a in results[n]], ALLOC_BASELINE)
+        rows = [[i] + ["%.3f ± %.3f (%s)" % (results[n][i]["mean"], results[n][i]["stddev"] or 0,
+                        ratio(results[n][i]["mean"], results[n].get(ALLOC_BASELINE, {}).get("mean")))
+                       if i in results[n] else "n/a" for n in names] for i in impls]
+        out.append(table(["allocator"] + names, rows))
+    return "\n".join(out)
+
+
+PATTERNS = [("alloc_lifo", "burst:1000"), ("alloc_lifo", "burst:100000"),
+            ("alloc_fifo", "burst:1000"), ("alloc_fifo", "burst:100000"),
+            ("alloc_churn", "live:1000"), ("alloc_churn", "live:10000"),
+            ("alloc_churn", "live:100000"), ("alloc_churn", "live:1000000"),
+            ("alloc_pymix", "live:100000"), ("alloc_realloc", "items:64"),
+            ("alloc_realloc", "items:4096"), ("alloc_realloc", "items:262144")]
+
+
+def pattern_section(run, plots):
+    cols = [(f, a) for f, a in PATTERNS if pick(run, f, a)]
+    if not cols:
+        return ""
+    data = {c: pick(run, *c) for c in cols}
+    impls = order([i for c in cols for i in data[c]], ALLOC_BASELINE)
+    label = lambda c: "%s %s" % (c[0][len("alloc_"):], c[1].split(":")[1])
+    rows = []
+    for i in impls:
+        vals = [data[c].get(i, {}).get("ns_per_op") for c in cols]
+        base = [data[c].get(ALLOC_BASELINE, {}).get("ns_per_op") for c in cols]
+        g = geomean([a / b for a, b in zip(vals, base) if a and b])
+        rows.append([i] + [fmt(v) for v in vals] + ["%.2f×" % g if g else "n/a"])
+    out = ["## Allocation: patterns\n",
+           "ns per allocator call (median of the repetitions); the last column is the "
+           "geometric mean of the ratios against %s.\n" % ALLOC_BASELINE,
+           table(["allocator"] + [label(c) for c in cols] + ["vs " + ALLOC_BASELINE], rows)]
+    plots.append(("Allocation patterns", bars(
+        os.path.join(run["dir"], "patterns.svg"), "Allocation patterns: ns per call (log scale)",
+        "ns/op", [label(c) for c in cols], impls,
+        lambda g, i: data[cols[[label(c) for c in cols].index(g)]].get(i, {}).get("ns_per_op"),
+        log=True)))
+    sizes = sorted({r["arg"] for r in run["runs"] if r["family"] == "alloc_size"},
+                   key=lambda a: int(a.split(":")[1]))
+    if sizes:
+        sdata = {s: pick(run, "alloc_size", s) for s in sizes}
+        rows = [[i] + [fmt(sdata[s].get(i, {}).get("ns_per_op")) for s in sizes] for i in impls]
+        out += ["\nSize classes (`alloc_size`: 256 blocks of one size, allocated then freed), "
+                "ns per call:\n", table(["allocator"] + [s.split(":")[1] for s in sizes], rows)]
+    mem = [("alloc_churn", "live:1000000"), ("alloc_churn", "live:100000"),
+           ("alloc_pymix", "live:100000"), ("alloc_lifo", "burst:100000")]
+    mem = [c for c in mem if pick(run, *c)]
+    if mem:
+        rows = []
+        for i in impls:
+            row = [i]
+            for c in mem:
+                r = data.get(c, pick(run, *c)).get(i)
+                row += [fmt(counter(r, "peak_rss_kib")), fmt(counter(r, "mapped_per_live")),
+                        fmt(counter(r, "mapped_after_free"))]
+            rows.append(row)
+        head = ["allocator"]
+        for c in mem:
+            head += ["%s RSS KiB" % label(c), "mapped/live", "mapped after free"]
+        out += ["\nMemory: growth of the resident high-water mark, the allocator's peak "
+                "mapped bytes over peak requested bytes (fragmentation), and bytes still "
+                "mapped after every block is freed (n/a: the allocator cannot tell):\n",
+                table(head, rows)]
+    return "\n".join(out)
+
+
+def collect_section(run, plots):
+    out = ["## Collection\n"]
+    fams = [("gc_collect", "gc_collect (µs per collect)", 1e3),
+            ("gc_traversal", "gc_traversal (ms per collect)", 1e6),
+            ("btree_gc_only", "btree_gc_only (ms per collect)", 1e6)]
+    data = {f: pick(run, f) for f, _, _ in fams}
+    impls = order([i for f, _, _ in fams for i in data[f]], GC_BASELINE)
+    if impls:
+        rows = []
+        for i in impls:
+            row = [i]
+            for f, _, scale in fams:
+                r, b = data[f].get(i), data[f].get(GC_BASELINE)
+                row += [fmt(r["time_ns"] / scale) if r else "n/a",
+                        ratio(r and r["time_ns"], b and b["time_ns"])]
+            rows.append(row)
+        head = ["stack"]
+        for _, name, _ in fams:
+            head += [name, "vs " + GC_BASELINE]
+        out += ["pyperformance's collector benchmarks: only gc.collect() is timed.\n",
+                table(head, rows)]
+    progs = {f: pick(run, f) for f in ("gcbench", "binary_trees")}
+    impls = order([i for f in progs for i in progs[f]], GC_BASELINE)
+    if impls:
+        rows = []
+        for i in impls:
+            row = [i]
+            for f in progs:
+                r, b = progs[f].get(i), progs[f].get(GC_BASELINE)
+                row += [fmt(r["time_ns"] / 1e6) if r else "n/a",
+                        ratio(r and r["time_ns"], b and b["time_ns"]),
+                        fmt(counter(r, "gc_ms")), fmt(counter(r, "peak_rss_kib"))]
+            rows.append(row)
+        out += ["\nWhole programs (GCBench: Boehm's, stretch 18, long-lived 16; binary-trees: "
+                "depth 18), wall time in ms; gc ms: time inside collections "
+                "(bdwgc: its full collections); `manual/*`: explicit frees, no collector; "
+                "`manual/libc`: malloc and free called directly.\n",
+                table(["implementation", "GCBench ms", "vs " + GC_BASELINE, "gc ms",
+                       "peak RSS KiB", "binary-trees ms", "vs " + GC_BASELINE, "gc ms",
+                       "peak RSS KiB"], rows)]
+        plots.append(("GCBench and binary-trees", bars(
+            os.path.join(run["dir"], "programs.svg"), "Whole programs: wall time (ms, log scale)",
+            "ms", list(progs), impls,
+            lambda f, i: progs[f][i]["time_ns"] / 1e6 if i in progs[f] else None, log=True)))
+    out.append(heap_table(run))
+    return "\n".join(out)
+
+
+def heap_table(run):
+    """Full collections of the recorded CPython heaps: gc_heap benchmarks
+    where this tree has them, else `heaplab heap`'s own lines."""
+    cells, cpython = {}, {}
+    for r in run["runs"]:
+        if r["family"].startswith("gc_heap/") and "error" not in r:
+            f = r["family"].split("/")[1]
+            cells[(r["impl"], f)] = counter(r, "collect_ms_min") or r["time_ns"] / 1e6
+            cpython[f] = counter(r, "cpython_ms")
+    source = "gc_heap benchmarks (fastest of the repetitions)"
+    if not cells and run["heap"]:
+        source = "`heaplab heap --repeat N` (median collect_ms)"
+        for h in run["heap"]:
+            f = os.path.basename(h["file"]).split(".")[0]
+            cells[("%s/%s" % (h["allocator"], h["collector"]), f)] = h["collect_ms"]
+            cpython[f] = h.get("cpython_ms")
+    if not cells:
+        return ""
+    files = sorted({f for _, f in cells})
+    impls = order([i for i, _ in cells], GC_BASELINE)
+    rows = [["CPython 3.11 gc.collect()"] + sum(([fmt(cpython.get(f)), "1.00×"] for f in files), [])
+            + ["1.00×"]]
+    for i in impls:
+        row, rs = [i], []
+        for f in files:
+            v = cells.get((i, f))
+            row += [fmt(v), ratio(v, cpython.get(f))]
+            if v and cpython.get(f):
+                rs.append(v / cpython[f])
+        g = geomean(rs)
+        rows.append(row + ["%.2f×" % g if g else "n/a"])
+    head = ["collector"]
+    for f in files:
+        head += ["%s ms" % f, "vs CPython"]
+    return ("\nRecorded heaps of real CPython programs: one full collection, the one that "
+            "finds the recorded garbage (source: %s).  CPython's figure is from the "
+            "recording machine (the file's `# cpython-collect:` line), not this one.\n\n" % source
+            + table(head + ["geo. mean vs CPython"], rows))
+
+
+def pause_section(run, plots):
+    recs = pick(run, "gc_pauses")
+    if not recs:
+        return ""
+    keys = ["pauses", "p50_ms", "p99_ms", "max_ms", "gc_total_ms", "utilization",
+            "mmu_1ms", "mmu_10ms", "mmu_100ms"]
+    rows = [[i, fmt(recs[i]["time_ns"] / 1e6)] + [fmt(counter(recs[i], k)) for k in keys]
+            for i in order(recs, "freelist_pool/generational")]
+    out = ["## Pauses\n",
+           "An allocation-heavy request loop (bench/pauses.c) under automatic collection; "
+           "every collection timed through gc.callbacks.  MMU: the smallest share of any "
+           "window of that length left to the program.\n",
+           table(["stack", "run ms"] + keys, rows)]
+    cdf = {}
+    for name, path in run["pauses"].items():
+        d = sorted(row[1] for row in read_csv(path))
+        if d:
+            cdf[name] = [(max(v, 1e-4), (k + 1) / len(d)) for k, v in enumerate(d)]
+    plots.append(("Pause-time distribution", curves(
+        os.path.join(run["dir"], "pauses.svg"), "Pause CDF", "pause (ms, log scale)",
+        "fraction of pauses <= x", cdf)))
+    mmu = {name: [(r[0], r[1]) for r in read_csv(path)] for name, path in run["mmu"].items()}
+    plots.append(("Minimum mutator utilization", curves(
+        os.path.join(run["dir"], "mmu.svg"), "Minimum mutator utilization", "window (ms, log scale)",
+        "MMU", mmu)))
+    return "\n".join(out)
+
+
+def counter_section(run):
+    if not run["machine"]["perf_counters"]:
+        return ("## Hardware counters\n\nNone: this machine exposes no hardware performance "
+                "counters to `perf` (`%s`).  Nothing in this run is derived from cycles, "
+                "instructions, cache or dTLB misses.\n" % run["machine"]["perf_stat_says"])
+    keys = ["cycles_per_op", "instructions_per_op", "cache_misses_per_op", "dtlb_misses_per_op"]
+    rows = [[r["name"]] + [fmt(counter(r, k)) for k in keys] for r in run["runs"]
+            if "error" not in r and counter(r, "instructions_per_op") is not None]
+    return "## Hardware counters (per operation)\n\n" + table(["benchmark"] + keys, rows)
+
+
+def headline(run):
+    """The two tables results/README.md repeats."""
+    out = []
+    traces = {}
+    for r in run["runs"]:
+        if r["family"].startswith("alloc_trace/") and "ns_per_op" in r:
+            traces.setdefault(r["impl"], []).append((r["family"], r["ns_per_op"]))
+    source = "in-process replay"
+    if not traces:
+        source = "`heaplab trace`"
+        for t in run["trace"]:
+            traces.setdefault(t["allocator"], []).append((t["file"], t["ns_per_op"]))
+    if traces:
+        base = dict(traces.get(ALLOC_BASELINE, []))
+        rows = []
+        for i in order(traces, ALLOC_BASELINE):
+            vals = dict(traces[i])
+            g = geomean([vals[k] / base[k] for k in vals if k in base])
+            rows.append([i, fmt(geomean(list(vals.values()))), "%.2f×" % g if g else "n/a"])
+        out += ["Recorded CPython traces (%s), geometric mean over the traces:\n" % source,
+                table(["allocator", "ns per call", "vs " + ALLOC_BASELINE], rows)]
+    progs = {f: pick(run, f) for f in ("gcbench", "binary_trees")}
+    impls = order([i for f in progs for i in progs[f]], GC_BASELINE)
+    if impls:
+        rows = [[i] + [fmt(progs[f][i]["time_ns"] / 1e6) if i in progs[f] else "n/a"
+                       for f in progs] for i in impls if "manual" not in i or i == "manual/libc"]
+        out += ["\nGCBench and binary-trees, wall time in ms:\n",
+                table(["implementation", "GCBench ms", "binary-trees ms"], rows)]
+    return "\n".join(out)
+
+
+def readme(run):
+    m = run["machine"]
+    title = "# heaplab benchmarks — %s, %s, %s" % (m["arch"], m["cpu"],
+                                                    os.path.basename(run["dir"]))
+    caveat = ("> **How much to trust these numbers.** This run was made on a %s with "
+              "%d cores, shared with other work (load average %s at the start).  "
+              "Timings on such a machine wander by 10%% and more from run to run; read "
+              "differences smaller than that as noise, and the p-values of "
+              "`heaplab compare` rather than single figures.  Debian's Google Benchmark "
+              "library is a debug build (its own loop is slower; every row pays the same)."
+              % ("virtual machine" if m.get("virtual_machine") else "machine", m["cores"],
+                 " ".join("%.1f" % x for x in m["load_average"])))
+    if m.get("quick"):
+        caveat += "  This is a QUICK run: small sizes, single short repetitions."
+    how = ("## How this was made\n\n`make bench%s` at commit %s: bench/run.sh ran "
+           "build/heaplab-bench once per allocator (allocation), per object-model "
+           "allocator (collection), and once each for pauses and the bdwgc / manual "
+           "references, so process-wide allocators and resident memory never carry from "
+           "one implementation to the next.  Times are real time, the median of the "
+           "repetitions.  Raw files: `gbench.json` (Google Benchmark's JSON, all "
+           "processes merged), `raw/` (each process's JSON, hyperfine's JSON, "
+           "`heaplab trace`/`heap` lines, pause timelines), `results.csv` (every "
+           "benchmark and counter).\n" % (" QUICK=1" if m.get("quick") else "", m.get("commit")))
+    plots = []
+    body = [trace_section(run, plots), pattern_section(run, plots),
+            collect_section(run, plots), pause_section(run, plots), counter_section(run)]
+    errors = [r for r in run["runs"] if "error" in r]
+    if errors:
+        body.append("## Benchmarks that did not run\n\n" + table(
+            ["benchmark", "reason"], [[r["name"], r["error"]] for r in errors]))
+    shown = [(t, f) for t, f in plots if f]
+    if shown:
+        body.append("## Plots\n\n" + "\n".join("### %s\n\n![%s](%s)\n" % (t, t, f)
+                                               for t, f in shown))
+    return "\n\n".join([title, caveat, machine_section(run), how,
+                        "## Headline\n\n<!-- headline -->\n" + headline(run) + "<!-- /headline -->"]
+                       + [b for b in body if b]) + "\n"

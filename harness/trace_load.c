@@ -1,0 +1,341 @@
+/*
+ * harness/trace_load.c — the trace loader: parses and validates a
+ * `heaplab-trace 1` file (format and invariants in trace.h) into a flat
+ * array of 16-byte ops, so that replay's timed loop does nothing but call
+ * the allocator.
+ *
+ * The whole file is read up front, through the gzip-transparent line reader
+ * of cli.c.  Each op line is checked against the IDs live at that point,
+ * held in a hash map used at load time only, and its sparse ID is renamed
+ * to a dense slot number: a freed ID's slot goes to the next allocation
+ * (last freed, first reused), so the slot table is as long as the trace's
+ * peak count of live blocks and replay indexes an array instead of hashing.
+ *
+ * Loading stops at the first malformed line, reported as "FILE:LINE: what
+ * is wrong" on stderr; a file without a newline after its last line is
+ * malformed too, plain or gzip alike.
+ */
+#include "trace.h"
+
+#include "allocator.h"
+#include "cli.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the ID map ------------------------------------------------------------
+ *
+ * Live IDs and their slots, used at load time only.  Open addressing with
+ * linear probing; deletion shifts later entries back, so there are no
+ * tombstones and `count` is the true load.  The table is kept at most half
+ * full.  A key of ID_EMPTY marks a free entry (IDs are below 2^32).
+ */
+
+#define ID_EMPTY UINT64_MAX
+
+typedef struct id_entry {
+    uint64_t id;   /* the block's ID in the file, or ID_EMPTY */
+    uint32_t slot; /* the dense slot it was renamed to */
+    uint32_t line; /* where the block was allocated, for error messages */
+} id_entry;
+
+typedef struct id_map {
+    id_entry *entries;    /* mask + 1 entries */
+    size_t mask;          /* capacity - 1, capacity a power of two */
+    size_t count;         /* live IDs */
+    uint32_t *free_slots; /* slots of freed IDs, reused last-in first-out */
+    size_t free_count;    /* slots in free_slots */
+    size_t free_capacity; /* free_slots allocated */
+} id_map;
+
+static size_t id_home(const id_map *m, uint64_t id)
+{
+    return (size_t)((id * 0x9e3779b97f4a7c15u) >> 20) & m->mask;
+}
+
+/* Returns the entry holding id, or the empty entry where it would go. */
+static id_entry *id_lookup(const id_map *m, uint64_t id)
+{
+    size_t i = id_home(m, id);
+    while (m->entries[i].id != id && m->entries[i].id != ID_EMPTY)
+        i = (i + 1) & m->mask;
+    return &m->entries[i];
+}
+
+static bool id_map_resize(id_map *m, size_t capacity)
+{
+    id_entry *old = m->entries;
+    size_t old_capacity = old ? m->mask + 1 : 0;
+    m->entries = malloc(capacity * sizeof *m->entries);
+    if (m->entries == NULL) {
+        m->entries = old;
+        return false;
+    }
+    for (size_t i = 0; i < capacity; i++)
+        m->entries[i].id = ID_EMPTY;
+    m->mask = capacity - 1;
+    for (size_t i = 0; i < old_capacity; i++)
+        if (old[i].id != ID_EMPTY)
+            *id_lookup(m, old[i].id) = old[i];
+    free(old);
+    return true;
+}
+
+static void id_remove(id_map *m, id_entry *e)
+{
+    size_t hole = (size_t)(e - m->entries);
+    size_t i = hole;
+    for (;;) {
+        i = (i + 1) & m->mask;
+        if (m->entries[i].id == ID_EMPTY)
+            break;
+        size_t home = id_home(m, m->entries[i].id);
+        /* Move entry i into the hole unless its home lies cyclically in
+           (hole, i], where the probe from home would no longer reach it. */
+        if (((i - home) & m->mask) >= ((i - hole) & m->mask)) {
+            m->entries[hole] = m->entries[i];
+            hole = i;
+        }
+    }
+    m->entries[hole].id = ID_EMPTY;
+    m->count--;
+}
+
+static void id_map_free(id_map *m)
+{
+    free(m->entries);
+    free(m->free_slots);
+}
+
+/* ---- parsing -------------------------------------------------------------- */
+
+#define MAX_FIELDS 4
+
+/* Parses a whole field as an unsigned decimal number; values above UINT64_MAX
+   saturate, which every caller rejects as too big. */
+static bool parse_decimal(const char *field, uint64_t *out)
+{
+    if (*field == '\0')
+        return false;
+    uint64_t v = 0;
+    for (const char *c = field; *c; c++) {
+        if (*c < '0' || *c > '9')
+            return false;
+        unsigned digit = (unsigned)(*c - '0');
+        v = v > (UINT64_MAX - digit) / 10 ? UINT64_MAX : v * 10 + digit;
+    }
+    *out = v;
+    return true;
+}
+
+static bool push_op(hl_trace *t, hl_trace_op op, hl_trace_origin origin)
+{
+    if (t->op_count == t->op_capacity) {
+        size_t capacity = t->op_capacity ? 2 * t->op_capacity : 4096;
+        hl_trace_op *ops = realloc(t->ops, capacity * sizeof *ops);
+        if (ops)
+            t->ops = ops;
+        hl_trace_origin *origins = realloc(t->origins, capacity * sizeof *origins);
+        if (origins)
+            t->origins = origins;
+        if (ops == NULL || origins == NULL)
+            return false;
+        t->op_capacity = capacity;
+    }
+    t->ops[t->op_count] = op;
+    t->origins[t->op_count] = origin;
+    t->op_count++;
+    return true;
+}
+
+/* Validates one op line against the live IDs and appends it.  Writes the
+   reason to why and returns false when the line is malformed. */
+static bool load_line(hl_trace *t, id_map *m, char *text, uint32_t line, char *why,
+                      size_t why_size)
+{
+    char *field[MAX_FIELDS];
+    int n = 0;
+    for (char *c = text;; c++) {
+        if (n == MAX_FIELDS) {
+            snprintf(why, why_size, "unexpected text after the last field");
+            return false;
+        }
+        field[n++] = c;
+        c = strchr(c, ' ');
+        if (c == NULL)
+            break;
+        *c = '\0';
+    }
+    for (int i = 0; i < n; i++)
+        if (*field[i] == '\0') {
+            snprintf(why, why_size, "%s",
+                     n == 1       ? "empty line"
+                     : i == n - 1 ? "trailing space"
+                                  : "fields must be separated by single spaces");
+            return false;
+        }
+    const char *letters = "azrf";
+    const char *letter = strchr(letters, field[0][0]);
+    if (field[0][1] != '\0' || letter == NULL) {
+        snprintf(why, why_size, "unknown op '%.20s' (expected a, z, r or f)", field[0]);
+        return false;
+    }
+    hl_trace_op op = {.kind = (uint32_t)(letter - letters)};
+    int wanted = op.kind == HL_TRACE_FREE ? 2 : 3;
+    if (n < wanted) {
+        snprintf(why, why_size, "truncated line: '%c' needs %s", *letter,
+                 wanted == 2 ? "an ID" : "an ID and a SIZE");
+        return false;
+    }
+    if (n > wanted) {
+        snprintf(why, why_size, "unexpected field '%.20s' after the %s", field[wanted],
+                 wanted == 2 ? "ID" : "SIZE");
+        return false;
+    }
+    uint64_t id, size = 0;
+    if (!parse_decimal(field[1], &id)) {
+        snprintf(why, why_size, "ID '%.20s' is not a decimal number", field[1]);
+        return false;
+    }
+    if (id > UINT32_MAX) {
+        snprintf(why, why_size, "ID %s is not below 2^32", field[1]);
+        return false;
+    }
+    if (wanted == 3 && !parse_decimal(field[2], &size)) {
+        snprintf(why, why_size, "SIZE '%.20s' is not a decimal number", field[2]);
+        return false;
+    }
+    if (size > HL_ALLOC_MAX_REQUEST) {
+        snprintf(why, why_size, "SIZE %s exceeds the largest request, %zu bytes",
+                 field[2], HL_ALLOC_MAX_REQUEST);
+        return false;
+    }
+    op.size = (size_t)size;
+
+    id_entry *e = id_lookup(m, id);
+    bool live = e->id == id;
+    if ((op.kind == HL_TRACE_ALLOC || op.kind == HL_TRACE_ZALLOC) && live) {
+        snprintf(why, why_size, "'%c' of ID %" PRIu64 ", which is live since line %" PRIu32,
+                 *letter, id, e->line);
+        return false;
+    }
+    if ((op.kind == HL_TRACE_RESIZE || op.kind == HL_TRACE_FREE) && !live) {
+        snprintf(why, why_size, "'%c' of ID %" PRIu64 ", which is not live", *letter, id);
+        return false;
+    }
+    if (live) {
+        op.slot = e->slot;
+        if (op.kind == HL_TRACE_FREE) {
+            if (m->free_count == m->free_capacity) {
+                size_t capacity = m->free_capacity ? 2 * m->free_capacity : 1024;
+                uint32_t *slots = realloc(m->free_slots, capacity * sizeof *slots);
+                if (slots == NULL)
+                    goto out_of_memory;
+                m->free_slots = slots;
+                m->free_capacity = capacity;
+            }
+            m->free_slots[m->free_count++] = e->slot;
+            id_remove(m, e);
+        }
+    } else {
+        if (m->free_count > 0) {
+            op.slot = m->free_slots[--m->free_count];
+        } else if (t->slot_count < UINT32_MAX) {
+            op.slot = t->slot_count++;
+        } else {
+            snprintf(why, why_size, "more than 2^32 - 1 blocks live at once");
+            return false;
+        }
+        if (2 * (m->count + 1) > m->mask + 1) {
+            if (!id_map_resize(m, 2 * (m->mask + 1)))
+                goto out_of_memory;
+            e = id_lookup(m, id);
+        }
+        *e = (id_entry){.id = id, .slot = op.slot, .line = line};
+        m->count++;
+    }
+    if (push_op(t, op, (hl_trace_origin){.id = (uint32_t)id, .line = line}))
+        return true;
+out_of_memory:
+    snprintf(why, why_size, "out of memory loading the trace");
+    return false;
+}
+
+/* ---- the loader ----------------------------------------------------------- */
+
+hl_trace *hl_trace_load(const char *path)
+{
+    char why[200] = "";
+    size_t line = 0;
+    id_map m = {0};
+    hl_trace *t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        fprintf(stderr, "%s: out of memory loading the trace\n", path);
+        return NULL;
+    }
+    t->path = path;
+    hl_line_reader *r = hl_line_reader_open(path, why, sizeof why);
+    if (r == NULL) {
+        fprintf(stderr, "%s\n", why);
+        free(t);
+        return NULL;
+    }
+    if (!id_map_resize(&m, 1024)) {
+        snprintf(why, sizeof why, "out of memory loading the trace");
+        goto fail;
+    }
+    char *text = hl_line_reader_next(r, &line);
+    if (text == NULL && hl_line_reader_error(r) == NULL) {
+        snprintf(why, sizeof why, "empty file, expected 'heaplab-trace 1'");
+        goto fail;
+    }
+    if (text && strcmp(text, "heaplab-trace 1") != 0) {
+        if (strncmp(text, "heaplab-trace ", 14) == 0)
+            snprintf(why, sizeof why, "trace format version '%.20s' (this build reads 1)",
+                     text + 14);
+        else
+            snprintf(why, sizeof why, "not a heaplab trace: the first line must be "
+                                      "'heaplab-trace 1'");
+        goto fail;
+    }
+    while (text && (text = hl_line_reader_next(r, &line)) != NULL) {
+        if (text[0] == '#')
+            continue;
+        if (line > UINT32_MAX) {
+            snprintf(why, sizeof why, "more than 2^32 - 1 lines");
+            goto fail;
+        }
+        if (!load_line(t, &m, text, (uint32_t)line, why, sizeof why))
+            goto fail;
+    }
+    if (hl_line_reader_error(r)) {
+        snprintf(why, sizeof why, "%s", hl_line_reader_error(r));
+        goto fail;
+    }
+    if (!hl_line_reader_last_line_complete(r)) {
+        line--; /* the reader has counted the end of file as a line */
+        snprintf(why, sizeof why, "truncated line: no newline at the end of the file");
+        goto fail;
+    }
+    hl_line_reader_close(r);
+    id_map_free(&m);
+    return t;
+fail:
+    fprintf(stderr, "%s:%zu: %s\n", path, line, why);
+    hl_line_reader_close(r);
+    id_map_free(&m);
+    hl_trace_free(t);
+    return NULL;
+}
+
+void hl_trace_free(hl_trace *t)
+{
+    if (t) {
+        free(t->ops);
+        free(t->origins);
+        free(t);
+    }
+}

@@ -1,0 +1,643 @@
+/*
+ * suites/fuzz_model.c — the reference model of the differential fuzzer,
+ * its program generator and its pseudo-Python printer.  The semantics are
+ * written out in fuzz_model.h; this file only follows them, with graph
+ * searches over its own arrays and nothing from the collectors.
+ *
+ * An object is named by a ref: id << 1 for the node, id << 1 | 1 for its
+ * token.  A cascade of frees is a loop over `pending` (objects whose count
+ * reached zero), in whatever order; the outcome does not depend on it
+ * except for the weakref callbacks that fuzz_model.h describes, which
+ * settle_callbacks() turns into ranges once the cascade is over.
+ */
+#include "fuzz_model.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define REFS (2 * FUZZ_IDS)
+
+static fuzz_object *object(fuzz_model *m, unsigned ref)
+{
+    fuzz_node *n = &m->node[ref >> 1];
+    return ref & 1 ? &n->token : &n->self;
+}
+
+bool fuzz_kind_is_instance(unsigned kind)
+{
+    return kind == FUZZ_PLAIN || kind == FUZZ_FINAL;
+}
+
+bool fuzz_kind_is_mutable(unsigned kind)
+{
+    return kind == FUZZ_PLAIN || kind == FUZZ_FINAL || kind == FUZZ_LIST || kind == FUZZ_DICT;
+}
+
+static bool is_weakref(unsigned kind)
+{
+    return kind == FUZZ_WEAKREF || kind == FUZZ_WEAKREF_CB;
+}
+
+bool fuzz_model_alive(const fuzz_model *m, unsigned id)
+{
+    return id != 0 && id < FUZZ_IDS && m->node[id].self.alive;
+}
+
+/* The strong references node `id` holds, as refs: its edges and token. */
+static size_t out_refs(const fuzz_model *m, unsigned id, unsigned out[FUZZ_EDGES + 1])
+{
+    const fuzz_node *n = &m->node[id];
+    size_t k = 0;
+    bool ordered = n->kind == FUZZ_LIST || n->kind == FUZZ_TUPLE;
+    size_t edges = ordered ? n->count : fuzz_kind_is_mutable(n->kind) ? FUZZ_EDGES : 0;
+    for (size_t i = 0; i < edges; i++)
+        if (n->edge[i])
+            out[k++] = (unsigned)n->edge[i] << 1;
+    out[k++] = id << 1 | 1;
+    return k;
+}
+
+void fuzz_model_init(fuzz_model *m, int generations, bool tracing)
+{
+    memset(m, 0, sizeof *m);
+    m->generations = generations > 0 ? generations : 1;
+    m->tracing = tracing;
+}
+
+/* ---- reference counting -------------------------------------------------- */
+
+static void release(fuzz_model *m, unsigned ref)
+{
+    fuzz_object *o = object(m, ref);
+    if (--o->refs == 0)
+        m->pending[m->npending++] = (uint16_t)ref;
+}
+
+/* __del__: keeps self in a root, or appends it to a list not yet full.
+   It only ever adds references, so it never frees anything itself. */
+static void run_finalizer(fuzz_model *m, unsigned id)
+{
+    fuzz_node *n = &m->node[id];
+    n->finalized = true;
+    n->finalizer_calls++;
+    if (n->resurrect == 1) {
+        n->roots++;
+        n->self.refs++;
+    } else if (n->resurrect == 2 && fuzz_model_alive(m, n->into) &&
+               m->node[n->into].count < FUZZ_EDGES) {
+        fuzz_node *list = &m->node[n->into];
+        list->edge[list->count++] = (uint8_t)id;
+        n->self.refs++;
+    }
+}
+
+/* PyObject_ClearWeakRefs at a refcount death: every weakref to x still
+   linked is cleared; those with callbacks become candidates.  A weakref
+   freed earlier in this cascade is a candidate too: the real order may
+   have freed it later. */
+static void clear_weakrefs(fuzz_model *m, unsigned x)
+{
+    for (unsigned w = 1; w < FUZZ_IDS; w++) {
+        fuzz_node *wr = &m->node[w];
+        if (!wr->made || !is_weakref(wr->kind) || wr->referent != x ||
+            (!wr->self.alive && wr->self.died != m->stamp))
+            continue;
+        wr->referent = 0;
+        if (wr->kind == FUZZ_WEAKREF_CB) {
+            m->candidate[m->ncandidates][0] = (uint8_t)w;
+            m->candidate[m->ncandidates][1] = (uint8_t)x;
+            m->ncandidates++;
+        }
+    }
+}
+
+static void free_node(fuzz_model *m, unsigned id)
+{
+    fuzz_node *n = &m->node[id];
+    if (n->kind == FUZZ_FINAL && !n->finalized) {
+        n->self.gen = 0; /* re-tracked for the finalizer, as subtype_dealloc */
+        n->self.refs = 1;
+        run_finalizer(m, id);
+        if (--n->self.refs > 0)
+            return; /* resurrected, weakrefs intact */
+    }
+    clear_weakrefs(m, id);
+    n->self.alive = false;
+    n->self.died = m->stamp;
+    m->live--;
+    unsigned out[FUZZ_EDGES + 1];
+    size_t k = out_refs(m, id, out);
+    for (size_t i = 0; i < k; i++)
+        release(m, out[i]);
+}
+
+/* Does x reach w through nodes freed in this cascade?  Then w was still
+   referenced when x's weakrefs were cleared. */
+static bool reaches(const fuzz_model *m, unsigned x, unsigned w)
+{
+    uint8_t stack[FUZZ_IDS];
+    bool seen[FUZZ_IDS] = {false};
+    size_t top = 0;
+    stack[top++] = (uint8_t)x;
+    seen[x] = true;
+    while (top) {
+        unsigned id = stack[--top];
+        unsigned out[FUZZ_EDGES + 1];
+        size_t k = out_refs(m, id, out);
+        for (size_t i = 0; i + 1 < k; i++) { /* the last is the token */
+            unsigned y = out[i] >> 1;
+            if (y == w)
+                return true;
+            const fuzz_object *o = &m->node[y].self;
+            if (!seen[y] && !o->alive && o->died == m->stamp) {
+                seen[y] = true;
+                stack[top++] = (uint8_t)y;
+            }
+        }
+    }
+    return false;
+}
+
+static void settle_callbacks(fuzz_model *m)
+{
+    for (size_t i = 0; i < m->ncandidates; i++) {
+        fuzz_node *wr = &m->node[m->candidate[i][0]];
+        if (wr->self.alive || reaches(m, m->candidate[i][1], m->candidate[i][0]))
+            wr->callbacks_min++;
+        wr->callbacks_max++;
+    }
+    m->ncandidates = 0;
+}
+
+static void drain(fuzz_model *m)
+{
+    if (m->npending == 0)
+        return;
+    m->stamp++;
+    while (m->npending) {
+        unsigned ref = m->pending[--m->npending];
+        fuzz_object *o = object(m, ref);
+        if (!o->alive || o->refs > 0)
+            continue;
+        if (ref & 1) {
+            o->alive = false;
+            o->died = m->stamp;
+            m->live--;
+        } else {
+            free_node(m, ref >> 1);
+        }
+    }
+    settle_callbacks(m);
+}
+
+/* ---- collection ---------------------------------------------------------- */
+
+enum { OUTSIDE, REACHABLE, UNREACHABLE };
+
+/* Marks REACHABLE what the objects with gc_refs > 0 reach within the
+   UNREACHABLE-marked set: the graph search behind both passes. */
+static void mark_reachable(fuzz_model *m, uint8_t mark[REFS], const int32_t gc_refs[REFS])
+{
+    uint16_t stack[REFS];
+    size_t top = 0;
+    for (unsigned r = 2; r < REFS; r++)
+        if (mark[r] == UNREACHABLE && gc_refs[r] > 0) {
+            mark[r] = REACHABLE;
+            stack[top++] = (uint16_t)r;
+        }
+    while (top) {
+        unsigned r = stack[--top];
+        if (r & 1)
+            continue; /* tokens hold nothing */
+        unsigned out[FUZZ_EDGES + 1];
+        size_t k = out_refs(m, r >> 1, out);
+        for (size_t i = 0; i < k; i++)
+            if (mark[out[i]] == UNREACHABLE) {
+                mark[out[i]] = REACHABLE;
+                stack[top++] = (uint16_t)out[i];
+            }
+    }
+}
+
+/* gc_refs = references from outside the UNREACHABLE-marked set. */
+static void external_refs(fuzz_model *m, const uint8_t mark[REFS], int32_t gc_refs[REFS])
+{
+    for (unsigned r = 2; r < REFS; r++)
+        gc_refs[r] = mark[r] == UNREACHABLE ? (int32_t)object(m, r)->refs : 0;
+    for (unsigned id = 1; id < FUZZ_IDS; id++) {
+        if (mark[id << 1] != UNREACHABLE)
+            continue;
+        unsigned out[FUZZ_EDGES + 1];
+        size_t k = out_refs(m, id, out);
+        for (size_t i = 0; i < k; i++)
+            if (mark[out[i]] == UNREACHABLE)
+                gc_refs[out[i]]--;
+    }
+}
+
+static long collect(fuzz_model *m, int requested)
+{
+    int top = m->generations - 1;
+    int g = requested < top ? requested : top;
+    uint8_t older = (uint8_t)(g + 1 < top ? g + 1 : top);
+    m->collected_generation = g;
+    if (!m->tracing)
+        return 0;
+    uint8_t mark[REFS];
+    int32_t gc_refs[REFS];
+    for (unsigned r = 0; r < REFS; r++) {
+        const fuzz_object *o = object(m, r);
+        mark[r] = r >= 2 && o->alive && o->gen <= g ? UNREACHABLE : OUTSIDE;
+    }
+    external_refs(m, mark, gc_refs);
+    mark_reachable(m, mark, gc_refs);
+    for (unsigned r = 2; r < REFS; r++)
+        if (mark[r] == REACHABLE)
+            object(m, r)->gen = older;
+
+    /* handle_weakrefs */
+    for (unsigned w = 1; w < FUZZ_IDS; w++) {
+        fuzz_node *wr = &m->node[w];
+        if (!wr->self.alive || !is_weakref(wr->kind))
+            continue;
+        if (wr->referent && mark[wr->referent << 1] == UNREACHABLE) {
+            wr->referent = 0;
+            if (wr->kind == FUZZ_WEAKREF_CB && mark[w << 1] != UNREACHABLE) {
+                wr->callbacks_min++;
+                wr->callbacks_max++;
+                wr->self.gen = older;
+            }
+        }
+        if (mark[w << 1] == UNREACHABLE)
+            wr->referent = 0;
+    }
+    /* finalize_garbage */
+    for (unsigned id = 1; id < FUZZ_IDS; id++) {
+        fuzz_node *n = &m->node[id];
+        if (mark[id << 1] == UNREACHABLE && n->kind == FUZZ_FINAL && !n->finalized)
+            run_finalizer(m, id);
+    }
+    /* handle_resurrected_objects */
+    external_refs(m, mark, gc_refs);
+    mark_reachable(m, mark, gc_refs);
+    long found = 0;
+    for (unsigned r = 2; r < REFS; r++) {
+        fuzz_object *o = object(m, r);
+        if (mark[r] == REACHABLE) {
+            o->gen = older;
+        } else if (mark[r] == UNREACHABLE) {
+            found++;
+            if (m->saveall) {
+                o->saved++;
+                o->refs++;
+                o->gen = older;
+            }
+        }
+    }
+    if (m->saveall || found == 0)
+        return found;
+    /* delete_garbage: the unreachable are freed; what they held outside
+       the set loses a reference, and may cascade. */
+    for (unsigned r = 2; r < REFS; r++)
+        if (mark[r] == UNREACHABLE) {
+            object(m, r)->alive = false;
+            m->live--;
+        }
+    for (unsigned id = 1; id < FUZZ_IDS; id++) {
+        if (mark[id << 1] != UNREACHABLE)
+            continue;
+        unsigned out[FUZZ_EDGES + 1];
+        size_t k = out_refs(m, id, out);
+        for (size_t i = 0; i < k; i++)
+            if (mark[out[i]] != UNREACHABLE)
+                release(m, out[i]);
+    }
+    drain(m);
+    return found;
+}
+
+/* ---- operations ---------------------------------------------------------- */
+
+/* Will a finalizer other than x's still append to list y?  At most one may:
+   the order in which one collection runs finalizers is not specified, so
+   two appending to one list would leave it in either order. */
+bool fuzz_model_targeted(const fuzz_model *m, unsigned y, unsigned x)
+{
+    for (unsigned id = 1; id < FUZZ_IDS; id++) {
+        const fuzz_node *n = &m->node[id];
+        if (id != x && n->self.alive && n->kind == FUZZ_FINAL && !n->finalized &&
+            n->resurrect == 2 && n->into == y)
+            return true;
+    }
+    return false;
+}
+
+bool fuzz_model_valid(const fuzz_model *m, const fuzz_op *op)
+{
+    const fuzz_node *n = &m->node[op->id];
+    switch ((fuzz_code)op->code) {
+    case FUZZ_NEW:
+        if (op->id == 0 || n->made || op->kind >= FUZZ_KINDS)
+            return false;
+        return !is_weakref(op->kind) ||
+               (fuzz_model_alive(m, op->arg[0]) &&
+                fuzz_kind_is_instance(m->node[op->arg[0]].kind));
+    case FUZZ_HOLD:
+        return fuzz_model_alive(m, op->id);
+    case FUZZ_DROP:
+        return fuzz_model_alive(m, op->id) && n->roots > 0;
+    case FUZZ_LINK:
+        return fuzz_model_alive(m, op->id) && fuzz_kind_is_mutable(n->kind) &&
+               op->slot < FUZZ_EDGES && fuzz_model_alive(m, op->arg[0]);
+    case FUZZ_UNLINK:
+        return fuzz_model_alive(m, op->id) && fuzz_kind_is_mutable(n->kind) &&
+               op->slot < FUZZ_EDGES;
+    case FUZZ_RESURRECT:
+        return fuzz_model_alive(m, op->id) && n->kind == FUZZ_FINAL &&
+               (op->arg[0] == 0 || (fuzz_model_alive(m, op->arg[0]) &&
+                                    m->node[op->arg[0]].kind == FUZZ_LIST &&
+                                    !fuzz_model_targeted(m, op->arg[0], op->id)));
+    case FUZZ_COLLECT:
+        return op->arg[0] < 3;
+    case FUZZ_SAVEALL:
+    case FUZZ_CLEAR_GARBAGE:
+        return true;
+    }
+    return false;
+}
+
+static void make(fuzz_model *m, const fuzz_op *op)
+{
+    fuzz_node *n = &m->node[op->id];
+    n->made = true;
+    n->kind = op->kind;
+    n->self = (fuzz_object){.alive = true, .refs = 1};
+    n->token = (fuzz_object){.alive = true, .refs = 1};
+    n->roots = 1;
+    m->live += 2;
+    if (op->kind == FUZZ_TUPLE) {
+        for (size_t i = 0; i < FUZZ_TUPLE_MAX; i++)
+            if (fuzz_model_alive(m, op->arg[i])) {
+                n->edge[n->count++] = op->arg[i];
+                m->node[op->arg[i]].self.refs++;
+            }
+    } else if (is_weakref(op->kind)) {
+        n->referent = op->arg[0];
+    }
+}
+
+/* x.s<slot> = y; for a list, append while not full, else replace. */
+static void link(fuzz_model *m, fuzz_node *n, unsigned slot, unsigned y)
+{
+    m->node[y].self.refs++;
+    unsigned i = slot;
+    if (n->kind == FUZZ_LIST) {
+        if (n->count < FUZZ_EDGES) {
+            n->edge[n->count++] = (uint8_t)y;
+            return;
+        }
+        i = slot % n->count;
+    }
+    unsigned old = n->edge[i];
+    n->edge[i] = (uint8_t)y;
+    if (old)
+        release(m, old << 1);
+}
+
+static void unlink_slot(fuzz_model *m, fuzz_node *n, unsigned slot)
+{
+    unsigned old;
+    if (n->kind == FUZZ_LIST) {
+        if (n->count == 0)
+            return;
+        unsigned i = slot % n->count;
+        old = n->edge[i];
+        memmove(&n->edge[i], &n->edge[i + 1], (size_t)(n->count - i - 1));
+        n->edge[--n->count] = 0;
+    } else {
+        old = n->edge[slot];
+        n->edge[slot] = 0;
+    }
+    if (old)
+        release(m, old << 1);
+}
+
+void fuzz_model_apply(fuzz_model *m, const fuzz_op *op)
+{
+    fuzz_node *n = &m->node[op->id];
+    switch ((fuzz_code)op->code) {
+    case FUZZ_NEW:
+        make(m, op);
+        break;
+    case FUZZ_HOLD:
+        n->roots++;
+        n->self.refs++;
+        break;
+    case FUZZ_DROP:
+        n->roots--;
+        release(m, (unsigned)op->id << 1);
+        break;
+    case FUZZ_LINK:
+        link(m, n, op->slot, op->arg[0]);
+        break;
+    case FUZZ_UNLINK:
+        unlink_slot(m, n, op->slot);
+        break;
+    case FUZZ_RESURRECT:
+        n->resurrect = op->arg[0] ? 2 : 1;
+        n->into = op->arg[0];
+        break;
+    case FUZZ_COLLECT:
+        m->found = collect(m, op->arg[0]);
+        break;
+    case FUZZ_SAVEALL:
+        m->saveall = op->arg[0] != 0;
+        break;
+    case FUZZ_CLEAR_GARBAGE:
+        for (unsigned r = 2; r < REFS; r++) {
+            fuzz_object *o = object(m, r);
+            for (; o->alive && o->saved; o->saved--)
+                release(m, r);
+        }
+        break;
+    }
+    drain(m);
+}
+
+/* ---- programs ------------------------------------------------------------ */
+
+uint64_t fuzz_random(uint64_t *state)
+{
+    /* splitmix64, as hl_test_random */
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* One of ids (ascending), half the time among the six newest: programs
+   then build small local structures, cycles among them, and drop them. */
+static unsigned pick(uint64_t *rng, const uint8_t *ids, size_t n)
+{
+    uint64_t r = fuzz_random(rng);
+    if (n > 6 && (r & 1))
+        return ids[n - 6 + (r >> 1) % 6];
+    return n ? ids[(r >> 1) % n] : 0;
+}
+
+static unsigned weighted(uint64_t *rng, const unsigned *weight, size_t n)
+{
+    unsigned total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += weight[i];
+    unsigned r = total ? (unsigned)(fuzz_random(rng) % total) : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (r < weight[i])
+            return (unsigned)i;
+        r -= weight[i];
+    }
+    return 0;
+}
+
+fuzz_op fuzz_generate(const fuzz_model *m, const fuzz_shape *shape, uint64_t *rng,
+                      unsigned next_id)
+{
+    static const unsigned kind_weight[FUZZ_KINDS] = {22, 22, 16, 14, 12, 10, 4};
+    uint8_t alive[FUZZ_IDS], mutable[FUZZ_IDS], instances[FUZZ_IDS], finals[FUZZ_IDS],
+        lists[FUZZ_IDS], rooted[FUZZ_IDS];
+    size_t n_alive = 0, n_mutable = 0, n_instances = 0, n_finals = 0, n_lists = 0,
+           n_rooted = 0;
+    for (unsigned id = 1; id < FUZZ_IDS; id++) {
+        const fuzz_node *n = &m->node[id];
+        if (!n->self.alive)
+            continue;
+        alive[n_alive++] = (uint8_t)id;
+        if (fuzz_kind_is_mutable(n->kind))
+            mutable[n_mutable++] = (uint8_t)id;
+        if (fuzz_kind_is_instance(n->kind))
+            instances[n_instances++] = (uint8_t)id;
+        if (n->kind == FUZZ_FINAL && !n->finalized)
+            finals[n_finals++] = (uint8_t)id;
+        if (n->kind == FUZZ_LIST && !fuzz_model_targeted(m, id, 0))
+            lists[n_lists++] = (uint8_t)id;
+        if (n->roots)
+            rooted[n_rooted++] = (uint8_t)id;
+    }
+    fuzz_op op = {.code = (uint8_t)weighted(rng, shape->weight, FUZZ_CLEAR_GARBAGE + 1)};
+    if (m->saveall && fuzz_random(rng) % 8 == 0)
+        op.code = FUZZ_SAVEALL; /* DEBUG_SAVEALL stays on for a few operations only */
+    if (op.code == FUZZ_NEW && n_alive >= shape->max_live)
+        op.code = n_rooted ? FUZZ_DROP : FUZZ_COLLECT;
+    if ((op.code == FUZZ_HOLD && !n_alive) || (op.code == FUZZ_DROP && !n_rooted) ||
+        ((op.code == FUZZ_LINK || op.code == FUZZ_UNLINK) && !n_mutable) ||
+        (op.code == FUZZ_RESURRECT && !n_finals))
+        op.code = FUZZ_NEW;
+    if (op.code == FUZZ_NEW && next_id >= FUZZ_IDS)
+        op.code = FUZZ_COLLECT;
+    switch ((fuzz_code)op.code) {
+    case FUZZ_NEW:
+        op.id = (uint8_t)next_id;
+        op.kind = (uint8_t)weighted(rng, kind_weight, FUZZ_KINDS);
+        if ((op.kind == FUZZ_WEAKREF || op.kind == FUZZ_WEAKREF_CB) && !n_instances)
+            op.kind = FUZZ_PLAIN;
+        if (op.kind == FUZZ_TUPLE)
+            for (unsigned i = 0, k = (unsigned)(fuzz_random(rng) % 4); i < k && i < FUZZ_TUPLE_MAX;
+                 i++)
+                op.arg[i] = (uint8_t)pick(rng, alive, n_alive);
+        else if (op.kind == FUZZ_WEAKREF || op.kind == FUZZ_WEAKREF_CB)
+            op.arg[0] = (uint8_t)pick(rng, instances, n_instances);
+        break;
+    case FUZZ_HOLD:
+        op.id = (uint8_t)pick(rng, alive, n_alive);
+        break;
+    case FUZZ_DROP:
+        op.id = (uint8_t)pick(rng, rooted, n_rooted);
+        break;
+    case FUZZ_LINK:
+        op.arg[0] = (uint8_t)pick(rng, alive, n_alive);
+        /* fall through */
+    case FUZZ_UNLINK:
+        op.id = (uint8_t)pick(rng, mutable, n_mutable);
+        op.slot = (uint8_t)(fuzz_random(rng) % FUZZ_EDGES);
+        break;
+    case FUZZ_RESURRECT:
+        op.id = (uint8_t)pick(rng, finals, n_finals);
+        if (n_lists && fuzz_random(rng) % 5 < 2)
+            op.arg[0] = (uint8_t)pick(rng, lists, n_lists);
+        break;
+    case FUZZ_COLLECT:
+        op.arg[0] = fuzz_random(rng) % 100 < shape->young ? 0 : (uint8_t)(1 + fuzz_random(rng) % 2);
+        break;
+    case FUZZ_SAVEALL:
+        op.arg[0] = !m->saveall;
+        break;
+    case FUZZ_CLEAR_GARBAGE:
+        break;
+    }
+    op.kind = op.code == FUZZ_NEW ? op.kind : m->node[op.id].kind;
+    return op;
+}
+
+void fuzz_format(const fuzz_model *m, const fuzz_op *op, char *buf, size_t size)
+{
+    static const char *const made[FUZZ_KINDS] = {"A()", "F()", "[]", "{}", "(", "weakref.ref(",
+                                                 "weakref.ref("};
+    const fuzz_node *n = &m->node[op->id];
+    unsigned x = op->id, y = op->arg[0], s = op->slot;
+    switch ((fuzz_code)op->code) {
+    case FUZZ_NEW: {
+        int len = snprintf(buf, size, "x%u = %s", x, made[op->kind]);
+        for (size_t i = 0; op->kind == FUZZ_TUPLE && i < FUZZ_TUPLE_MAX; i++)
+            if (fuzz_model_alive(m, op->arg[i]) && len > 0 && (size_t)len < size)
+                len += snprintf(buf + len, size - (size_t)len, "x%u, ", op->arg[i]);
+        if (len > 0 && (size_t)len < size && op->kind == FUZZ_TUPLE)
+            snprintf(buf + len, size - (size_t)len, ")");
+        else if (len > 0 && (size_t)len < size && op->kind >= FUZZ_WEAKREF)
+            snprintf(buf + len, size - (size_t)len, "x%u%s)", y,
+                     op->kind == FUZZ_WEAKREF_CB ? ", callback" : "");
+        return;
+    }
+    case FUZZ_HOLD:
+        snprintf(buf, size, "hold(x%u)", x);
+        return;
+    case FUZZ_DROP:
+        snprintf(buf, size, "drop(x%u)", x);
+        return;
+    case FUZZ_LINK:
+        if (n->kind == FUZZ_LIST && n->count < FUZZ_EDGES)
+            snprintf(buf, size, "x%u.append(x%u)", x, y);
+        else if (n->kind == FUZZ_LIST)
+            snprintf(buf, size, "x%u[%u] = x%u", x, s % n->count, y);
+        else if (n->kind == FUZZ_DICT)
+            snprintf(buf, size, "x%u[%u] = x%u", x, s, y);
+        else
+            snprintf(buf, size, "x%u.s%u = x%u", x, s, y);
+        return;
+    case FUZZ_UNLINK:
+        if (n->kind == FUZZ_LIST && n->count)
+            snprintf(buf, size, "del x%u[%u]", x, s % n->count);
+        else if (n->kind == FUZZ_LIST)
+            snprintf(buf, size, "x%u.clear()  # already empty", x);
+        else if (n->kind == FUZZ_DICT)
+            snprintf(buf, size, "x%u.pop(%u, None)", x, s);
+        else
+            snprintf(buf, size, "x%u.s%u = None", x, s);
+        return;
+    case FUZZ_RESURRECT:
+        if (y)
+            snprintf(buf, size, "x%u.on_del = x%u.append  # unless full", x, y);
+        else
+            snprintf(buf, size, "x%u.on_del = hold", x);
+        return;
+    case FUZZ_COLLECT:
+        snprintf(buf, size, "gc.collect(%u)", y);
+        return;
+    case FUZZ_SAVEALL:
+        snprintf(buf, size, "gc.set_debug(%s)", y ? "gc.DEBUG_SAVEALL" : "0");
+        return;
+    case FUZZ_CLEAR_GARBAGE:
+        snprintf(buf, size, "gc.garbage.clear()");
+        return;
+    }
+    snprintf(buf, size, "?");
+}

@@ -1,0 +1,899 @@
+/*
+ * suites/test_gc_finalization.c — finalizers, resurrection and legacy
+ * (tp_del) uncollectables: CPython's Lib/test/test_finalization.py (PEP 442)
+ * and the finalizer, gc.garbage and gc.callbacks cases of test_gc.py, 3.11.
+ * Each case quotes the Python it mirrors; every count was checked against
+ * CPython 3.11 and 3.12 on the same object graph (instances without a
+ * __dict__ object, as 3.11's inline attributes and heaplab's slots are).
+ *
+ * The rules under test, in CPython's order (gc_collect_main): objects with
+ * a legacy finalizer, and all they reach, are uncollectable — kept in
+ * gc.garbage, never finalized; weakrefs to the rest are cleared; PEP 442
+ * finalizers run, once ever per object; what they made reachable again is
+ * resurrected, and not counted; the rest is freed and counted.  A death by
+ * reference counting runs __del__ first (weakrefs survive a resurrection),
+ * then clears weakrefs, then tp_del — every time, it may resurrect again.
+ *
+ * On `none` collect() finalizes nothing: each case checks that, and the
+ * objects, their classes and the class's survivor list are reclaimed when
+ * the runtime is destroyed (ALSO_LEAKED).  Finalizers keep their records in
+ * t->counter[], never in C locals, because on `none` they run at destroy.
+ */
+#include "suite.h"
+
+#define LIVE() ((long)hl_runtime_live_objects(t->rt))
+#define GENERATIONAL (hl_gc_generations(t->rt) == 3)
+#define TRACING(n) (t->tracing ? (long)(n) : 0L)
+
+enum { DELS, TP_DELS, ERRORS, CLEANING }; /* t->counter[] */
+
+/* The side effect of a finalizer (test_finalization's class families). */
+enum kind { SIMPLE, RESURRECTOR, SUICIDAL };
+enum shape { ALONE, SELF_CYCLE, CHAINED };
+
+/* Each instance's payload: what check_sanity needs. */
+typedef struct node_state {
+    const hl_object *id; /* id(self) when made */
+    enum kind kind;
+    enum shape shape;
+    bool legacy;   /* the side effect belongs to tp_del, not __del__ */
+    bool suicided; /* SUICIDAL, after its side effect */
+    int dels;      /* __del__ calls on this object: at most 1 */
+} node_state;
+
+enum { LEFT, RIGHT }; /* slots; a self-cycle keeps `ref` in LEFT */
+
+/* The class's survivors list (NonGCSimpleBase.survivors), or NULL once the
+   class has been cleared (at destroy on `none`). */
+static hl_object *survivors_of(const hl_object *self)
+{
+    hl_object *dict = hl_class_dict(hl_instance_class(self));
+    return dict ? hl_dict_get_str(dict, "survivors") : NULL;
+}
+
+static void resurrect(hl_runtime *rt, hl_object *self)
+{
+    hl_object *survivors = survivors_of(self);
+    if (survivors)
+        (void)hl_list_append(rt, survivors, self);
+}
+
+static bool is_suicided(const hl_object *op)
+{
+    return ((node_state *)hl_instance_payload((hl_object *)op))->suicided;
+}
+
+/* SimpleBase / SelfCycleBase / ChainedBase.check_sanity, NULL-safe. */
+static bool sane(hl_object *self)
+{
+    node_state *s = hl_instance_payload(self);
+    hl_object *left = hl_instance_get(self, LEFT), *right = hl_instance_get(self, RIGHT);
+    if (s->id != self || s->dels > 1)
+        return false;
+    if (s->shape == SELF_CYCLE)
+        return left == self;
+    if (s->shape != CHAINED)
+        return true;
+    if (s->suicided)
+        return left == NULL && right == NULL;
+    if (left == NULL || right == NULL)
+        return false;
+    return hl_instance_get(left, RIGHT) == (is_suicided(left) ? NULL : self) &&
+           hl_instance_get(right, LEFT) == (is_suicided(right) ? NULL : self);
+}
+
+static void side_effect(hl_runtime *rt, hl_object *self)
+{
+    node_state *s = hl_instance_payload(self);
+    if (s->kind == RESURRECTOR) {
+        resurrect(rt, self);
+    } else if (s->kind == SUICIDAL) {
+        s->suicided = true;
+        hl_instance_set(rt, self, LEFT, NULL);
+        hl_instance_set(rt, self, RIGHT, NULL);
+    }
+}
+
+/* NonGCSimpleBase.__del__ (LegacyBase.__del__ records only). */
+static void base_del(hl_runtime *rt, hl_object *self, void *user)
+{
+    hl_test *t = user;
+    node_state *s = hl_instance_payload(self);
+    if (t->counter[CLEANING])
+        return;
+    s->dels++;
+    t->counter[DELS]++;
+    t->counter[ERRORS] += !sane(self);
+    if (!s->legacy)
+        side_effect(rt, self);
+}
+
+/* LegacyBase.__tp_del__ */
+static void base_tp_del(hl_runtime *rt, hl_object *self, void *user)
+{
+    hl_test *t = user;
+    if (t->counter[CLEANING])
+        return;
+    t->counter[TP_DELS]++;
+    t->counter[ERRORS] += !sane(self);
+    side_effect(rt, self);
+}
+
+/* A test class with a survivors list in its dict: three objects. */
+static hl_object *fin_class(hl_test *t, const char *name, bool legacy)
+{
+    hl_runtime *rt = t->rt;
+    hl_object *cls = hl_class_new(rt, &(hl_class_spec){
+                                          .name = name, .slots = 2, .finalize = base_del,
+                                          .legacy_del = legacy ? base_tp_del : NULL, .user = t,
+                                          .payload = sizeof(node_state)});
+    hl_object *survivors = cls ? hl_list_new(rt, 0) : NULL;
+    int r = survivors ? hl_dict_set_str(rt, hl_class_dict(cls), "survivors", survivors) : -1;
+    hl_xdecref(rt, survivors);
+    if (r != 0)
+        hl_clearref(rt, &cls);
+    return cls;
+}
+#define CLASS_OBJECTS 3 /* the class, its dict, the survivors list */
+
+static hl_object *new_node(hl_runtime *rt, hl_object *cls, enum kind kind, enum shape shape)
+{
+    hl_object *op = hl_instance_new(rt, cls);
+    if (op == NULL)
+        return NULL;
+    node_state *s = hl_instance_payload(op);
+    *s = (node_state){.id = op, .kind = kind, .shape = shape,
+                      .legacy = (op->type->flags & HL_TYPE_LEGACY_DEL) != 0};
+    if (shape == SELF_CYCLE)
+        hl_instance_set(rt, op, LEFT, op); /* self.ref = self */
+    return op;
+}
+
+static size_t survivor_count(hl_object *cls)
+{
+    return hl_list_size(hl_dict_get_str(hl_class_dict(cls), "survivors"));
+}
+
+static void clear_survivors(hl_runtime *rt, hl_object *cls)
+{
+    hl_list_clear(rt, hl_dict_get_str(hl_class_dict(cls), "survivors"));
+}
+
+/* The context's exit: stop recording, drop survivors and gc.garbage. */
+static void cleanup(hl_test *t, hl_object *cls)
+{
+    t->counter[CLEANING] = 1;
+    clear_survivors(t->rt, cls);
+    hl_object *garbage = hl_gc_garbage(t->rt);
+    if (garbage)
+        hl_list_clear(t->rt, garbage);
+}
+
+/* ---- test_finalization.py ---------------------------------------------- */
+
+/* SimpleFinalizationTest: s = Simple(); wr = weakref.ref(s); del s
+   gc.collect(): __del__ ran once, no survivors, wr() is None; again after
+   another collect.  No cycle: reference counting does it on every stack. */
+static hl_test_result test_simple(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    LET(Simple, fin_class(t, "Simple", false));
+    LET(s, new_node(rt, Simple, SIMPLE, ALONE));
+    LET(wr, hl_weakref_new(rt, s, NULL, NULL));
+    DEL(s);
+    for (int round = 0; round < 2; round++) {
+        hl_gc_collect(rt, 2);
+        CHECK(t->counter[DELS] == 1 && t->counter[ERRORS] == 0);
+        CHECK(survivor_count(Simple) == 0 && hl_weakref_get(wr) == NULL);
+    }
+    return HL_TEST_PASS;
+}
+
+/* SimpleFinalizationTest: s = SimpleResurrector(); wr = weakref.ref(s)
+   del s; gc.collect(): one __del__, s in survivors, wr() is not None;
+   survivors.clear(); gc.collect(): still one __del__, wr() is None */
+static hl_test_result test_simple_resurrect(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    LET(Res, fin_class(t, "SimpleResurrector", false));
+    LET(s, new_node(rt, Res, RESURRECTOR, ALONE));
+    const hl_object *id = s;
+    LET(wr, hl_weakref_new(rt, s, NULL, NULL));
+    DEL(s);
+    hl_gc_collect(rt, 2);
+    CHECK(t->counter[DELS] == 1 && t->counter[ERRORS] == 0 && survivor_count(Res) == 1);
+    CHECK(hl_weakref_get(wr) == id); /* a resurrected object keeps its weakrefs */
+    clear_survivors(rt, Res);
+    hl_gc_collect(rt, 2);
+    CHECK(t->counter[DELS] == 1 && survivor_count(Res) == 0 && hl_weakref_get(wr) == NULL);
+    return HL_TEST_PASS;
+}
+
+/* SelfCycleFinalizationTest.test_simple: s = SimpleSelfCycle() (s.ref = s)
+   wr = weakref.ref(s); del s; gc.collect() (== 1): one __del__, wr() None */
+static hl_test_result test_self_cycle_simple(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    LET(Cls, fin_class(t, "SimpleSelfCycle", false));
+    LET(s, new_node(rt, Cls, SIMPLE, SELF_CYCLE));
+    LET(wr, hl_weakref_new(rt, s, NULL, NULL));
+    DEL(s);
+    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(1));
+    CHECK(t->counter[DELS] == TRACING(1) && t->counter[ERRORS] == 0);
+    CHECK((hl_weakref_get(wr) == NULL) == t->tracing);
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    CHECK(t->counter[DELS] == TRACING(1) && survivor_count(Cls) == 0);
+    ALSO_LEAKED(CLASS_OBJECTS);
+    return HL_TEST_PASS;
+}
+
+/* SelfCycleFinalizationTest.test_simple_resurrect: s = SelfCycleResurrector()
+   del s; gc.collect() (== 0): one __del__, s survives, yet wr() is None —
+   weakrefs are cleared before finalizers run; survivors.clear();
+   gc.collect() (== 1): no second __del__ */
+static hl_test_result test_self_cycle_resurrect(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    LET(Cls, fin_class(t, "SelfCycleResurrector", false));
+    LET(s, new_node(rt, Cls, RESURRECTOR, SELF_CYCLE));
+    LET(wr, hl_weakref_new(rt, s, NULL, NULL));
+    DEL(s);
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    CHECK(t->counter[DELS] == TRACING(1) && t->counter[ERRORS] == 0);
+    CHECK_EQ(survivor_count(Cls), TRACING(1));
+    CHECK((hl_weakref_get(wr) == NULL) == t->tracing);
+    clear_survivors(rt, Cls);
+    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(1));
+    CHECK(t->counter[DELS] == TRACING(1) && survivor_count(Cls) == 0);
+    ALSO_LEAKED(CLASS_OBJECTS);
+    return HL_TEST_PASS;
+}
+
+/* SelfCycleFinalizationTest.test_simple_suicide: __del__ does self.ref =
+   None; del s; gc.collect(): one __del__, wr() None; the object died of
+   reference counting inside its finalizer, so collect() counts 0 */
+static hl_test_result test_self_cycle_suicide(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    LET(Cls, fin_class(t, "SuicidalSelfCycle", false));
+    LET(s, new_node(rt, Cls, SUICIDAL, SELF_CYCLE));
+    LET(wr, hl_weakref_new(rt, s, NULL, NULL));
+    long before = LIVE();
+    DEL(s);
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    CHECK(t->counter[DELS] == TRACING(1) && t->counter[ERRORS] == 0);
+    CHECK((hl_weakref_get(wr) == NULL) == t->tracing);
+    CHECK_EQ(LIVE(), before - TRACING(1));
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    ALSO_LEAKED(1 + CLASS_OBJECTS);
+    return HL_TEST_PASS;
+}
+
+/*
+ * CycleChainFinalizationTest: nodes = [cls() for cls in classes];
+ * nodes[i].left = nodes[i-1], nodes[i-1].right = nodes[i] (a ring);
+ * wrs = [weakref.ref(n) for n in nodes]; del nodes; gc.collect():
+ * every node's __del__ ran once and saw a sane ring, survivors are the
+ * resurrectors, every wr() is None; survivors.clear(); gc.collect(): no
+ * second __del__, no survivors.  `first` and `second` are what the two
+ * collections return in CPython 3.11 for that ring.
+ */
+static hl_test_result check_chain(hl_test *t, const enum kind *kinds, int n, long first,
+                                  long second)
+{
+    hl_runtime *rt = t->rt;
+    LET(Node, fin_class(t, "Chained", false));
+    LET(wrs, hl_list_new(rt, 0));
+    hl_object *nodes[6];
+    int resurrectors = 0;
+    for (int i = 0; i < n; i++) {
+        SET(nodes[i], new_node(rt, Node, kinds[i], CHAINED));
+        resurrectors += kinds[i] == RESURRECTOR;
+    }
+    for (int i = 0; i < n; i++) {
+        hl_object *left = nodes[(i + n - 1) % n];
+        hl_instance_set(rt, nodes[i], LEFT, left);
+        hl_instance_set(rt, left, RIGHT, nodes[i]);
+        LET(wr, hl_weakref_new(rt, nodes[i], NULL, NULL));
+        OK(hl_list_append(rt, wrs, wr));
+        DEL(wr);
+    }
+    for (int i = 0; i < n; i++)
+        DEL(nodes[i]);
+    CHECK_EQ(hl_gc_collect(rt, 2), TRACING(first));
+    CHECK(t->counter[DELS] == TRACING(n) && t->counter[ERRORS] == 0);
+    CHECK_EQ(survivor_count(Node), TRACING(resurrectors));
+    for (int i = 0; i < n; i++)
+        CHECK((hl_weakref_get(hl_list_get(wrs, (size_t)i)) == NULL) == t->tracing);
+    clear_survivors(rt, Node);
+    CHECK_EQ(hl_gc_collect(rt, 2), TRACING(second));
+    CHECK(t->counter[DELS] == TRACING(n) && survivor_count(Node) == 0);
+    ALSO_LEAKED(n + CLASS_OBJECTS);
+    return HL_TEST_PASS;
+}
+
+#define S SIMPLE
+#define R RESURRECTOR
+#define X SUICIDAL
+#define CHAIN(name, first, second, ...)                                                    \
+    static hl_test_result name(hl_test *t)                                                 \
+    {                                                                                      \
+        static const enum kind kinds[] = {__VA_ARGS__};                                    \
+        return check_chain(t, kinds, sizeof kinds / sizeof kinds[0], first, second);       \
+    }
+CHAIN(test_homogenous, 3, 0, S, S, S)
+CHAIN(test_homogenous_resurrect, 0, 3, R, R, R)
+CHAIN(test_homogenous_suicidal, 0, 0, X, X, X)
+CHAIN(test_heterogenous_suicidal_one, 0, 0, X, S, X, S)
+CHAIN(test_heterogenous_suicidal_two, 4, 0, X, X, S, S)
+CHAIN(test_heterogenous_resurrect_one, 0, 4, R, S, R, S)
+CHAIN(test_heterogenous_resurrect_two, 0, 6, R, S, X, R, S, X)
+CHAIN(test_heterogenous_resurrect_three, 0, 6, R, R, S, S, X, X)
+#undef S
+#undef R
+#undef X
+
+/* LegacyFinalizationTest.test_legacy: s = Legacy(); wr = weakref.ref(s)
+   del s; gc.collect(): __del__ once, tp_del once, wr() is None */
+static hl_test_result test_legacy(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    LET(Legacy, fin_class(t, "Legacy", true));
+    LET(s, new_node(rt, Legacy, SIMPLE, ALONE));
+    LET(wr, hl_weakref_new(rt, s, NULL, NULL));
+    DEL(s);
+    for (int round = 0; round < 2; round++) {
+        hl_gc_collect(rt, 2);
+        CHECK(t->counter[DELS] == 1 && t->counter[TP_DELS] == 1 && t->counter[ERRORS] == 0);
+        CHECK(survivor_count(Legacy) == 0 && hl_weakref_get(wr) == NULL);
+    }
+    return HL_TEST_PASS;
+}
+
+/* LegacyFinalizationTest.test_legacy_resurrect: tp_del resurrects.
+   del s; gc.collect(): __del__ once, tp_del once, survivor, wr() None
+   (cleared before tp_del); survivors.clear(); gc.collect(): __del__ still
+   once, tp_del twice — it resurrected again */
+static hl_test_result test_legacy_resurrect(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    LET(Legacy, fin_class(t, "LegacyResurrector", true));
+    LET(s, new_node(rt, Legacy, RESURRECTOR, ALONE));
+    LET(wr, hl_weakref_new(rt, s, NULL, NULL));
+    DEL(s);
+    hl_gc_collect(rt, 2);
+    CHECK(t->counter[DELS] == 1 && t->counter[TP_DELS] == 1 && t->counter[ERRORS] == 0);
+    CHECK(survivor_count(Legacy) == 1 && hl_weakref_get(wr) == NULL);
+    clear_survivors(rt, Legacy);
+    hl_gc_collect(rt, 2);
+    CHECK(t->counter[DELS] == 1 && t->counter[TP_DELS] == 2 && survivor_count(Legacy) == 1);
+    long before = LIVE();
+    t->counter[CLEANING] = 1; /* the context's exit: the third death is final */
+    clear_survivors(rt, Legacy);
+    CHECK_EQ(LIVE(), before - 1);
+    return HL_TEST_PASS;
+}
+
+/* LegacyFinalizationTest.test_legacy_self_cycle: s = LegacySelfCycle()
+   del s; gc.collect(): no __del__, no tp_del, gc.garbage == [s], wr() is
+   not None; gc.garbage[0].ref = None; then clearing gc.garbage frees it */
+static hl_test_result test_legacy_self_cycle(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    LET(Legacy, fin_class(t, "LegacySelfCycle", true));
+    LET(s, new_node(rt, Legacy, SIMPLE, SELF_CYCLE));
+    const hl_object *id = s;
+    LET(wr, hl_weakref_new(rt, s, NULL, NULL));
+    DEL(s);
+    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(1)); /* uncollectable, counted */
+    CHECK(t->counter[DELS] == 0 && t->counter[TP_DELS] == 0 && survivor_count(Legacy) == 0);
+    hl_object *garbage = hl_gc_garbage(rt);
+    CHECK(garbage && hl_list_size(garbage) == (size_t)TRACING(1));
+    CHECK(hl_weakref_get(wr) == id);
+    if (t->tracing) {
+        hl_instance_set(rt, hl_list_get(garbage, 0), LEFT, NULL);
+        cleanup(t, Legacy);
+        CHECK(hl_list_size(garbage) == 0 && hl_weakref_get(wr) == NULL);
+    }
+    ALSO_LEAKED(CLASS_OBJECTS);
+    return HL_TEST_PASS;
+}
+
+/* ---- test_gc.py: finalizers and uncollectables ------------------------- */
+
+static void count_tp_del(hl_runtime *rt, hl_object *self, void *user)
+{
+    (void)rt, (void)self;
+    ((hl_test *)user)->counter[TP_DELS]++;
+}
+
+static hl_object *plain_class(hl_test *t, const char *name, size_t slots, hl_finalizer_fn fin,
+                              hl_finalizer_fn legacy)
+{
+    return hl_class_new(t->rt, &(hl_class_spec){.name = name, .slots = slots, .finalize = fin,
+                                                 .legacy_del = legacy, .user = t});
+}
+
+static uint64_t stat_of(hl_runtime *rt, bool uncollectable)
+{
+    hl_gc_stats s;
+    hl_gc_get_stats(rt, &s);
+    hl_gc_generation_stats *g = &s.generation[hl_gc_generations(rt) - 1];
+    return uncollectable ? g->uncollectable : g->collected;
+}
+
+/* @with_tp_del class A; class B; a = A(); a.a = a; b = B(); b.b = b
+   gc.collect(); del a, b; gc.collect() != 0 — 2: a uncollectable, b
+   collected; a is in gc.garbage; del obj.a; gc.garbage.remove(obj): then
+   tp_del runs, by reference counting.  _newclass keeps the attributes in a
+   __dict__: reachable from a, uncollectable too, yet not in gc.garbage. */
+static hl_test_result check_legacy_finalizer(hl_test *t, bool with_dict)
+{
+    hl_runtime *rt = t->rt;
+    LET(A, plain_class(t, "A", 1, NULL, count_tp_del));
+    LET(B, plain_class(t, "B", 1, NULL, NULL));
+    LET(a, hl_instance_new(rt, A));
+    LET(b, hl_instance_new(rt, B));
+    if (with_dict) {
+        OK(hl_setattr(rt, a, "a", a));
+        OK(hl_setattr(rt, b, "b", b));
+    } else {
+        hl_instance_set(rt, a, 0, a);
+        hl_instance_set(rt, b, 0, b);
+    }
+    const hl_object *id_a = a;
+    long per = with_dict ? 2 : 1; /* objects per instance */
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    uint64_t collected = stat_of(rt, false), uncollectable = stat_of(rt, true);
+    DEL(a);
+    DEL(b);
+    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(2 * per));
+    CHECK_EQ(stat_of(rt, false) - collected, TRACING(per));
+    CHECK_EQ(stat_of(rt, true) - uncollectable, TRACING(per));
+    hl_object *garbage = hl_gc_garbage(rt);
+    CHECK(garbage && hl_list_size(garbage) == (size_t)TRACING(1));
+    CHECK_EQ(t->counter[TP_DELS], 0);
+    if (t->tracing) {
+        hl_object *obj = hl_list_get(garbage, 0);
+        CHECK(obj == id_a);
+        if (with_dict) {
+            LET(key, hl_str(rt, "a"));
+            OK(hl_dict_delete(rt, hl_instance_dict(obj), key));
+        } else {
+            hl_instance_set(rt, obj, 0, NULL);
+        }
+        long before = LIVE();
+        hl_list_delete(rt, garbage, 0);
+        CHECK_EQ(t->counter[TP_DELS], 1);
+        CHECK_EQ(LIVE(), before - per);
+    }
+    ALSO_LEAKED(2); /* classes A and B */
+    return HL_TEST_PASS;
+}
+
+static hl_test_result test_legacy_finalizer(hl_test *t)
+{
+    return check_legacy_finalizer(t, false);
+}
+
+static hl_test_result test_legacy_finalizer_newclass(hl_test *t)
+{
+    return check_legacy_finalizer(t, true);
+}
+
+/* gc.is_finalized(3) is False; class Lazarus: __del__: storage.append(self)
+   lazarus = Lazarus(); not finalized; del lazarus; gc.collect()
+   lazarus = storage.pop(); gc.is_finalized(lazarus) */
+static hl_test_result test_is_finalized(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    LET(three, hl_int(rt, 3));
+    CHECK(!hl_is_finalized(three));
+    LET(Lazarus, fin_class(t, "Lazarus", false));
+    LET(lazarus, new_node(rt, Lazarus, RESURRECTOR, ALONE));
+    CHECK(!hl_is_finalized(lazarus));
+    DEL(lazarus);
+    hl_gc_collect(rt, 2);
+    SET(lazarus, hl_list_pop(rt, hl_dict_get_str(hl_class_dict(Lazarus), "survivors")));
+    CHECK(hl_is_finalized(lazarus));
+    long before = LIVE();
+    DEL(lazarus);
+    CHECK(LIVE() == before - 1 && t->counter[DELS] == 1); /* no second __del__ */
+    return HL_TEST_PASS;
+}
+
+static void drop_attr(hl_runtime *rt, hl_object *self, void *user)
+{
+    ((hl_test *)user)->counter[DELS]++;
+    hl_instance_set(rt, self, 1, NULL); /* self.attr = None */
+}
+
+/* class A: pass; class B: __init__(self, x): self.x = x;
+   __del__(self): self.attr = None
+   a = A(); b = B(A()); a.attr = b; b.attr = a; (dropped) gc.collect()
+   — B's __del__ breaks the cycle while the collector walks it; all three
+   die of reference counting inside the finalizer pass: 0 counted (3.11) */
+static hl_test_result test_bug21435(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    LET(A, plain_class(t, "A", 1, NULL, NULL));
+    LET(B, plain_class(t, "B", 2, drop_attr, NULL)); /* x, attr */
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    long before = LIVE();
+    LET(a, hl_instance_new(rt, A));
+    LET(x, hl_instance_new(rt, A));
+    LET(b, hl_instance_new(rt, B));
+    hl_instance_set(rt, b, 0, x);
+    hl_instance_set(rt, a, 0, b);
+    hl_instance_set(rt, b, 1, a);
+    DEL(x);
+    DEL(a);
+    DEL(b);
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    CHECK_EQ(t->counter[DELS], TRACING(1));
+    CHECK_EQ(LIVE(), before + (t->tracing ? 0 : 3));
+    ALSO_LEAKED(3 + 2); /* a, b, b.x and both classes */
+    return HL_TEST_PASS;
+}
+
+/* class Lazarus(A): __del__: resurrected += 1; resurrected_instances.append(self)
+   (A: self.me = self); gc.disable(); laz = Lazarus(); del laz
+   gc.collect(): resurrected == 1, one instance; instances.clear();
+   gc.collect(): resurrected still 1 */
+static hl_test_result test_resurrection_only_happens_once_per_object(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    hl_gc_disable(rt);
+    LET(Lazarus, fin_class(t, "Lazarus", false));
+    LET(laz, new_node(rt, Lazarus, RESURRECTOR, SELF_CYCLE));
+    CHECK_EQ(t->counter[DELS], 0);
+    DEL(laz);
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    CHECK(t->counter[DELS] == TRACING(1) && survivor_count(Lazarus) == (size_t)TRACING(1));
+    clear_survivors(rt, Lazarus);
+    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(1));
+    CHECK_EQ(t->counter[DELS], TRACING(1));
+    hl_gc_enable(rt);
+    ALSO_LEAKED(CLASS_OBJECTS);
+    return HL_TEST_PASS;
+}
+
+/* class Cargo: self.me = self; class Lazarus: __del__: instances.append(self)
+   laz.cargo = cargo; cargo.laz = laz; del laz, cargo; gc.collect():
+   one instance resurrected, and instance.cargo is cargo — resurrection
+   keeps everything the survivor reaches */
+static hl_test_result test_resurrection_is_transitive(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    hl_gc_disable(rt);
+    LET(Lazarus, fin_class(t, "Lazarus", false));
+    LET(Cargo, plain_class(t, "Cargo", 2, NULL, NULL)); /* me, laz */
+    LET(laz, new_node(rt, Lazarus, RESURRECTOR, ALONE));
+    LET(cargo, hl_instance_new(rt, Cargo));
+    hl_instance_set(rt, cargo, 0, cargo);
+    hl_instance_set(rt, laz, LEFT, cargo);
+    hl_instance_set(rt, cargo, 1, laz);
+    const hl_object *cargo_id = cargo;
+    DEL(laz);
+    DEL(cargo);
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    CHECK_EQ(survivor_count(Lazarus), TRACING(1));
+    if (t->tracing) {
+        LET(instance, hl_list_pop(rt, hl_dict_get_str(hl_class_dict(Lazarus), "survivors")));
+        CHECK(hl_instance_get(instance, LEFT) == cargo_id);
+        CHECK(hl_instance_get(cargo_id, 1) == instance);
+        DEL(instance);
+    }
+    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(2));
+    hl_gc_enable(rt);
+    ALSO_LEAKED(CLASS_OBJECTS + 1); /* and class Cargo */
+    return HL_TEST_PASS;
+}
+
+static bool make_garbage(hl_runtime *rt, hl_object *cls, int n)
+{
+    for (int i = 0; i < n; i++) {
+        hl_object *op = hl_instance_new(rt, cls);
+        if (op == NULL)
+            return false;
+        hl_instance_set(rt, op, 0, op);
+        hl_decref(rt, op);
+    }
+    return true;
+}
+
+/* N = 100; class A: self.me = self; class Z(A): __del__: zs.append(self)
+   N A(): collect() == N, stats collected +N; Z(): collect() == 0, stats
+   unchanged (resurrected objects are not counted); N A() and Z():
+   collect() == N; zs.clear(): collect() == 2 (3.11) */
+static hl_test_result test_resurrection_does_not_block_cleanup_of_other_objects(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    const int N = 100;
+    hl_gc_disable(rt);
+    LET(A, plain_class(t, "A", 1, NULL, NULL));
+    LET(Z, fin_class(t, "Z", false));
+    uint64_t c = stat_of(rt, false), nc = stat_of(rt, true);
+    CHECK(make_garbage(rt, A, N));
+    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(N));
+    CHECK_EQ(stat_of(rt, false) - c, TRACING(N));
+    c = stat_of(rt, false);
+    LET(z, new_node(rt, Z, RESURRECTOR, SELF_CYCLE));
+    DEL(z);
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    CHECK_EQ(stat_of(rt, false) - c, 0);
+    CHECK(make_garbage(rt, A, N));
+    SET(z, new_node(rt, Z, RESURRECTOR, SELF_CYCLE));
+    DEL(z);
+    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(N));
+    CHECK_EQ(stat_of(rt, false) - c, TRACING(N));
+    CHECK_EQ(survivor_count(Z), TRACING(2));
+    c = stat_of(rt, false);
+    clear_survivors(rt, Z);
+    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(2));
+    CHECK_EQ(stat_of(rt, false) - c, TRACING(2));
+    CHECK_EQ(stat_of(rt, true), nc);
+    hl_gc_enable(rt);
+    ALSO_LEAKED(1 + CLASS_OBJECTS); /* class A; Z's class, dict and zs */
+    return HL_TEST_PASS;
+}
+
+/* @with_tp_del class X: __init__(self, name): self.name = name
+   x = X('first'); x.x = x; x.y = X('second'); del x — at shutdown
+   "gc: 2 uncollectable objects", and gc.garbage lists both X's (the final
+   collection is explicit here) */
+static hl_test_result test_garbage_at_shutdown(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    LET(X, plain_class(t, "X", 3, NULL, count_tp_del)); /* name, x, y */
+    LET(first, hl_instance_new(rt, X));
+    LET(second, hl_instance_new(rt, X));
+    LET(name1, hl_str(rt, "first"));
+    LET(name2, hl_str(rt, "second"));
+    hl_instance_set(rt, first, 0, name1);
+    hl_instance_set(rt, second, 0, name2);
+    hl_instance_set(rt, first, 1, first);
+    hl_instance_set(rt, first, 2, second);
+    DEL(first);
+    DEL(second);
+    uint64_t nc = stat_of(rt, true);
+    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(2));
+    CHECK_EQ(stat_of(rt, true) - nc, TRACING(2));
+    hl_object *garbage = hl_gc_garbage(rt);
+    CHECK(garbage && hl_list_size(garbage) == (size_t)TRACING(2));
+    if (t->tracing) {
+        hl_object *g0 = hl_list_get(garbage, 0), *g1 = hl_list_get(garbage, 1);
+        hl_object *x = hl_instance_get(g0, 0) == name1 ? g0 : g1;
+        CHECK(hl_instance_get(x, 0) == name1 && hl_instance_get(x == g0 ? g1 : g0, 0) == name2);
+        hl_instance_set(rt, x, 1, NULL);
+        hl_list_clear(rt, garbage);
+        CHECK_EQ(t->counter[TP_DELS], 2);
+    }
+    ALSO_LEAKED(1); /* class X */
+    return HL_TEST_PASS;
+}
+
+/* ---- test_gc.py: GCCallbackTests --------------------------------------- */
+
+typedef struct visit {
+    int who;        /* 1: cb1, 2: cb2 */
+    bool start;     /* phase "start", else "stop" */
+    int generation;
+    size_t collected, uncollectable;
+} visit;
+
+/* self.visit, and cb2's cleanup of Uncollectable from gc.garbage */
+typedef struct visits {
+    visit v[16];
+    size_t n;
+    hl_object *uncollectable_class; /* borrowed: Uncollectable */
+    bool cleanup;
+} visits;
+
+static void record(int who, const char *phase, int generation, size_t collected,
+                   size_t uncollectable, visits *vs)
+{
+    if (vs->n < sizeof vs->v / sizeof vs->v[0])
+        vs->v[vs->n++] = (visit){who, phase[1] == 't' && phase[2] == 'a', generation, collected,
+                                 uncollectable};
+}
+
+static void cb1(hl_runtime *rt, const char *phase, int generation, size_t collected,
+                size_t uncollectable, void *user)
+{
+    (void)rt;
+    record(1, phase, generation, collected, uncollectable, user);
+}
+
+/* uc = [e for e in gc.garbage if isinstance(e, Uncollectable)]
+   gc.garbage[:] = [the others]; for e in uc: e.partner = None */
+static void cb2(hl_runtime *rt, const char *phase, int generation, size_t collected,
+                size_t uncollectable, void *user)
+{
+    visits *vs = user;
+    record(2, phase, generation, collected, uncollectable, vs);
+    hl_object *garbage = hl_gc_garbage(rt);
+    if (!vs->cleanup || phase[2] != 'o' || garbage == NULL)
+        return;
+    for (size_t i = hl_list_size(garbage); i-- > 0;) {
+        hl_object *e = hl_list_get(garbage, i);
+        if (!hl_is_instance(e) || hl_instance_class(e) != vs->uncollectable_class)
+            continue;
+        hl_incref(e);
+        hl_list_delete(rt, garbage, i);
+        hl_instance_set(rt, e, 0, NULL);
+        hl_decref(rt, e);
+    }
+}
+
+/* setUp: gc.disable(); gc.set_debug(0); gc.callbacks += [cb1, cb2];
+   the test; tearDown: the callbacks are removed whatever happened */
+static hl_test_result with_callbacks(hl_test *t, hl_test_result (*body)(hl_test *, visits *))
+{
+    visits vs = {.n = 0};
+    hl_gc_disable(t->rt);
+    hl_gc_set_debug(t->rt, 0);
+    if (hl_gc_add_callback(t->rt, cb1, &vs) != 0)
+        HL_FAIL("gc.callbacks.append failed");
+    hl_test_result r = hl_gc_add_callback(t->rt, cb2, &vs) == 0
+                           ? body(t, &vs)
+                           : hl_test_fail(t, __FILE__, __LINE__, "gc.callbacks.append failed");
+    hl_gc_remove_callback(t->rt, cb1, &vs);
+    hl_gc_remove_callback(t->rt, cb2, &vs);
+    hl_gc_enable(t->rt);
+    return r;
+}
+
+/* self.preclean(); gc.collect(): cb1 and cb2 each seen twice, two "start"
+   and two "stop", each with generation, collected, uncollectable.  Every
+   stack runs and reports its collections, none included. */
+static hl_test_result collect_body(hl_test *t, visits *vs)
+{
+    CHECK_EQ(hl_gc_collect(t->rt, 2), 0);
+    vs->n = 0;
+    CHECK_EQ(hl_gc_collect(t->rt, 2), 0);
+    CHECK_EQ(vs->n, 4);
+    for (size_t i = 0; i < 4; i++) {
+        const visit *v = &vs->v[i];
+        CHECK(v->who == (int)(i % 2) + 1 && v->start == (i < 2));
+        CHECK(v->collected == 0 && v->uncollectable == 0);
+        CHECK_EQ(v->generation, hl_gc_generations(t->rt) - 1);
+    }
+    return HL_TEST_PASS;
+}
+
+static hl_test_result test_collect(hl_test *t)
+{
+    return with_callbacks(t, collect_body);
+}
+
+/* self.preclean(); gc.collect(2): every visit has generation 2 — the
+   oldest; a single space reports its only generation, 0 */
+static hl_test_result collect_generation_body(hl_test *t, visits *vs)
+{
+    vs->n = 0;
+    CHECK_EQ(hl_gc_collect(t->rt, 2), 0);
+    CHECK_EQ(vs->n, 4);
+    for (size_t i = 0; i < vs->n; i++)
+        CHECK_EQ(vs->v[i].generation, GENERATIONAL ? 2 : 0);
+    return HL_TEST_PASS;
+}
+
+static hl_test_result test_collect_generation(hl_test *t)
+{
+    return with_callbacks(t, collect_generation_body);
+}
+
+static bool stops_report(const visits *vs, size_t collected, size_t uncollectable)
+{
+    size_t stops = 0;
+    for (size_t i = 0; i < vs->n; i++) {
+        if (vs->v[i].start)
+            continue;
+        stops++;
+        if (vs->v[i].collected != collected || vs->v[i].uncollectable != uncollectable)
+            return false;
+    }
+    return stops == 2;
+}
+
+/* Uncollectable(); Uncollectable()   (a @with_tp_del pair each:
+   self.partner = Uncollectable(partner=self)); C1055820(666) (self-loop)
+   gc.collect(): at "stop", collected 1, uncollectable 4 (3.11); gc.garbage
+   holds the 4 Uncollectables.  The test's `for e in gc.garbage` leaves e
+   bound to the last one, so after cleanup=True; gc.garbage[:] = [];
+   gc.collect() only the other pair is garbage: collected 0, uncollectable
+   2, and cb2 empties gc.garbage.  (Then e's pair goes the same way.) */
+static hl_test_result collect_garbage_body(hl_test *t, visits *vs)
+{
+    hl_runtime *rt = t->rt;
+    LET(Uncollectable, plain_class(t, "Uncollectable", 1, NULL, count_tp_del));
+    LET(C1055820, plain_class(t, "C1055820", 2, NULL, NULL)); /* loop, i */
+    vs->uncollectable_class = Uncollectable;
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    vs->n = 0;
+    for (int k = 0; k < 2; k++) {
+        LET(self, hl_instance_new(rt, Uncollectable));
+        LET(partner, hl_instance_new(rt, Uncollectable));
+        hl_instance_set(rt, self, 0, partner);
+        hl_instance_set(rt, partner, 0, self);
+        DEL(self);
+        DEL(partner);
+    }
+    LET(c, hl_instance_new(rt, C1055820));
+    LET(i666, hl_int(rt, 666));
+    hl_instance_set(rt, c, 0, c);
+    hl_instance_set(rt, c, 1, i666);
+    DEL(c);
+    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(5));
+    CHECK(stops_report(vs, (size_t)TRACING(1), (size_t)TRACING(4)));
+    hl_object *garbage = hl_gc_garbage(rt);
+    CHECK(garbage && hl_list_size(garbage) == (size_t)TRACING(4));
+    for (size_t i = 0; i < hl_list_size(garbage); i++)
+        CHECK(hl_instance_class(hl_list_get(garbage, i)) == Uncollectable);
+    if (!t->tracing) {
+        ALSO_LEAKED(2); /* the classes */
+        return HL_TEST_PASS;
+    }
+    LET(e, hl_list_get(garbage, hl_list_size(garbage) - 1));
+    hl_incref(e);
+    vs->cleanup = true;
+    vs->n = 0;
+    hl_list_clear(rt, garbage);
+    CHECK_EQ(hl_gc_collect(rt, 2), 2);
+    CHECK(stops_report(vs, 0, 2));
+    CHECK(hl_list_size(garbage) == 0 && t->counter[TP_DELS] == 2);
+    DEL(e);
+    CHECK_EQ(hl_gc_collect(rt, 2), 2);
+    CHECK(hl_list_size(garbage) == 0 && t->counter[TP_DELS] == 4);
+    return HL_TEST_PASS;
+}
+
+static hl_test_result test_collect_garbage(hl_test *t)
+{
+    return with_callbacks(t, collect_garbage_body);
+}
+
+static const hl_test_case cases[] = {
+    {"SimpleFinalizationTest.test_simple", test_simple, false},
+    {"SimpleFinalizationTest.test_simple_resurrect", test_simple_resurrect, false},
+    {"SelfCycleFinalizationTest.test_simple", test_self_cycle_simple, false},
+    {"SelfCycleFinalizationTest.test_simple_resurrect", test_self_cycle_resurrect, false},
+    {"SelfCycleFinalizationTest.test_simple_suicide", test_self_cycle_suicide, false},
+    {"CycleChainFinalizationTest.test_homogenous", test_homogenous, false},
+    {"CycleChainFinalizationTest.test_homogenous_resurrect", test_homogenous_resurrect, false},
+    {"CycleChainFinalizationTest.test_homogenous_suicidal", test_homogenous_suicidal, false},
+    {"CycleChainFinalizationTest.test_heterogenous_suicidal_one",
+     test_heterogenous_suicidal_one, false},
+    {"CycleChainFinalizationTest.test_heterogenous_suicidal_two",
+     test_heterogenous_suicidal_two, false},
+    {"CycleChainFinalizationTest.test_heterogenous_resurrect_one",
+     test_heterogenous_resurrect_one, false},
+    {"CycleChainFinalizationTest.test_heterogenous_resurrect_two",
+     test_heterogenous_resurrect_two, false},
+    {"CycleChainFinalizationTest.test_heterogenous_resurrect_three",
+     test_heterogenous_resurrect_three, false},
+    {"LegacyFinalizationTest.test_legacy", test_legacy, false},
+    {"LegacyFinalizationTest.test_legacy_resurrect", test_legacy_resurrect, false},
+    {"LegacyFinalizationTest.test_legacy_self_cycle", test_legacy_self_cycle, false},
+    {"test_legacy_finalizer", test_legacy_finalizer, false},
+    {"test_legacy_finalizer_newclass", test_legacy_finalizer_newclass, false},
+    {"test_is_finalized", test_is_finalized, false},
+    {"test_bug21435", test_bug21435, false},
+    {"test_resurrection_only_happens_once_per_object",
+     test_resurrection_only_happens_once_per_object, false},
+    {"test_resurrection_is_transitive", test_resurrection_is_transitive, false},
+    {"test_resurrection_does_not_block_cleanup_of_other_objects",
+     test_resurrection_does_not_block_cleanup_of_other_objects, false},
+    {"test_garbage_at_shutdown", test_garbage_at_shutdown, false},
+    {"GCCallbackTests.test_collect", test_collect, false},
+    {"GCCallbackTests.test_collect_generation", test_collect_generation, false},
+    {"GCCallbackTests.test_collect_garbage", test_collect_garbage, false},
+};
+
+const hl_suite hl_suite_test_gc_finalization = {
+    .name = "test_gc_finalization",
+    .description = "CPython's test_finalization and test_gc finalizer cases: PEP 442, tp_del",
+    .cases = cases,
+    .count = sizeof cases / sizeof cases[0],
+};
