@@ -1,17 +1,21 @@
 /*
  * bench/bench.h — what heaplab's benchmark programs share: the run's
- * options, the stacks to run on, memory measurements, and one deterministic
- * random generator.
+ * options, the stacks to run on, memory measurements, hardware counters,
+ * one deterministic random generator, and the workloads bench/ci.c reuses.
  *
+ *   bench/gbench.h/.cc Google Benchmark's C API (the only C++)
  *   bench/main.c       build/heaplab-bench: options, registration, the run
+ *   bench/common.c     cases, stacks, resident memory, CPython's size mix
+ *   bench/perf.c       hardware counters, where the machine has them
  *   bench/alloc.c      allocation patterns on every available allocator
- *   bench/trace.c      recorded allocation traces, replayed in-process
+ *   bench/traces.c     recorded allocation traces, replayed in-process
  *   bench/collect.c    collection benchmarks on every collector
  *   bench/btree.c      pyperformance's B-tree heap for btree_gc_only
  *   bench/heaps.c      recorded CPython heaps, collected in full
  *   bench/pauses.c     pause times and minimum mutator utilization
  *   bench/reference.c  bdwgc and manual-memory versions of the same programs
  *   bench/ci.c         the fixed workloads `make bench-ci` counts under callgrind
+ *   bench/run.sh, report.py, tables.py, ci.sh, ci_compare.py   the drivers
  *
  * Every benchmark registers one case per stack it runs on; a case carries
  * the allocator and collector specs and its workload's parameters, and

@@ -152,7 +152,7 @@ static double gc_time_in(const timeline *t, double from, double to)
 static double mmu(const timeline *t, double total, double w)
 {
     if (w >= total)
-        return 1.0 - gc_time_in(t, 0, total) / total;
+        return fmax(0.0, 1.0 - gc_time_in(t, 0, total) / total);
     double worst = 0;
     for (size_t i = 0; i <= t->count; i++) {
         double starts[2] = {i < t->count ? t->pauses[i].start_ms : 0,
@@ -162,7 +162,7 @@ static double mmu(const timeline *t, double total, double w)
             worst = fmax(worst, gc_time_in(t, s, s + w));
         }
     }
-    return 1.0 - worst / w;
+    return fmax(0.0, 1.0 - worst / w); /* rounding must not make it negative */
 }
 
 static void write_files(const bench_case *c, const timeline *t, double total)

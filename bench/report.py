@@ -68,12 +68,14 @@ def machine(path):
     ok, said = perf_counters()
     versions = {}
     for pkg in PACKAGES:
-        v = command_output("dpkg-query", "-W", "-f=${Version}", pkg)
+        v = command_output("dpkg-query", "-W", "-f=${Version}\n", pkg)
         versions[pkg] = v if v and "no packages" not in v else None
     with open("/proc/meminfo") as f:
         mem_kib = int(f.readline().split()[1])
     commit = command_output("git", "rev-parse", "--short", "HEAD")
     dirty = command_output("git", "status", "--porcelain", "--untracked-files=no")
+    if not re.fullmatch(r"[0-9a-f]{4,40}", commit):
+        commit, dirty = "unknown (not a git checkout)", ""
     info = {
         "arch": platform.machine(),
         "cpu": model,

@@ -42,9 +42,11 @@ def geomean(values):
     return math.exp(sum(map(math.log, values)) / len(values)) if values else None
 
 
-def table(head, rows):
+def table(head, rows, numeric=True):
+    """Markdown; columns after the first are right-aligned when numeric."""
+    align = "---:" if numeric else "---"
     out = ["| " + " | ".join(head) + " |",
-           "| " + " | ".join(["---"] + ["---:"] * (len(head) - 1)) + " |"]
+           "| " + " | ".join(["---"] + [align] * (len(head) - 1)) + " |"]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(out) + "\n"
 
@@ -153,7 +155,7 @@ def machine_section(run):
             ("Google Benchmark", "library built as %s" % ctx.get("library_build_type", "?")),
             ("hardware counters", counters),
             ("commit", m.get("commit", "?"))]
-    return "## Machine\n\n" + table(["", ""], rows)
+    return "## Machine\n\n" + table(["", ""], rows, numeric=False)
 
 
 def trace_section(run, plots):
@@ -310,8 +312,11 @@ def collect_section(run, plots):
                         ratio(r and r["time_ns"], b and b["time_ns"]),
                         fmt(counter(r, "gc_ms")), fmt(counter(r, "peak_rss_kib"))]
             rows.append(row)
-        out += ["\nWhole programs (GCBench: Boehm's, stretch 18, long-lived 16; binary-trees: "
-                "depth 18), wall time in ms; gc ms: time inside collections "
+        sizes = ("stretch 14, long-lived 12, trees to depth 12; binary-trees: depth 14"
+                 if run["machine"].get("quick") else
+                 "stretch 18, long-lived 16, trees to depth 16; binary-trees: depth 18")
+        out += ["\nWhole programs (GCBench: Boehm's, %s), wall time in ms;" % sizes +
+                " gc ms: time inside collections "
                 "(bdwgc: its full collections); `manual/*`: explicit frees, no collector; "
                 "`manual/libc`: malloc and free called directly.\n",
                 table(["implementation", "GCBench ms", "vs " + GC_BASELINE, "gc ms",
@@ -461,10 +466,16 @@ def readme(run):
     plots = []
     body = [trace_section(run, plots), pattern_section(run, plots),
             collect_section(run, plots), pause_section(run, plots), counter_section(run)]
-    errors = [r for r in run["runs"] if "error" in r]
+    errors = {}
+    for r in run["runs"]:
+        if "error" in r:
+            errors.setdefault(r["error"], []).append(r["name"])
     if errors:
         body.append("## Benchmarks that did not run\n\n" + table(
-            ["benchmark", "reason"], [[r["name"], r["error"]] for r in errors]))
+            ["reason", "benchmarks"],
+            [[why, "%d: %s" % (len(names), ", ".join("`%s`" % n for n in names[:3]) +
+                                (", …" if len(names) > 3 else ""))]
+             for why, names in errors.items()], numeric=False))
     shown = [(t, f) for t, f in plots if f]
     if shown:
         body.append("## Plots\n\n" + "\n".join("### %s\n\n![%s](%s)\n" % (t, t, f)

@@ -48,16 +48,15 @@ typedef struct json {
     json_type type;
     size_t line;
     double number;      /* J_NUMBER, J_BOOL (0 or 1) */
-    char *string;       /* J_STRING */
+    char *text;         /* J_STRING, NUL-terminated UTF-8 */
     struct json **item; /* J_ARRAY, J_OBJECT */
     char **key;         /* J_OBJECT */
-    size_t count;
+    size_t count, capacity;
 } json;
 
 typedef struct parser {
-    const char *path;
     const char *p, *end;
-    size_t line;
+    size_t line;     /* of p */
     char error[160]; /* the first error; parsing stops there */
     size_t error_line;
     int depth;
@@ -65,9 +64,9 @@ typedef struct parser {
 
 #define JSON_MAX_DEPTH 64
 
-static json *fail(parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void *fail(parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static json *fail(parser *ps, const char *fmt, ...)
+static void *fail(parser *ps, const char *fmt, ...)
 {
     if (ps->error[0] == '\0') {
         va_list ap;
@@ -79,163 +78,129 @@ static json *fail(parser *ps, const char *fmt, ...)
     return NULL;
 }
 
+/* Grows the array *array of elem-byte items to hold at least need. */
+static bool grow(void *array, size_t *capacity, size_t need, size_t elem)
+{
+    if (need <= *capacity)
+        return true;
+    size_t n = *capacity ? 2 * *capacity : 8;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*(void **)array, n * elem);
+    if (p == NULL)
+        return false;
+    *(void **)array = p;
+    *capacity = n;
+    return true;
+}
+
 static void json_free(json *v)
 {
-    if (v == NULL)
-        return;
-    for (size_t i = 0; i < v->count; i++) {
+    for (size_t i = 0; v && i < v->count; i++) {
         json_free(v->item[i]);
         if (v->key)
             free(v->key[i]);
     }
-    free(v->item);
-    free(v->key);
-    free(v->string);
-    free(v);
+    if (v) {
+        free(v->item);
+        free(v->key);
+        free(v->text);
+        free(v);
+    }
 }
 
 static void skip_space(parser *ps)
 {
-    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' ||
-                               *ps->p == '\r')) {
-        if (*ps->p == '\n')
-            ps->line++;
-        ps->p++;
-    }
+    for (; ps->p < ps->end && *ps->p && strchr(" \t\r\n", *ps->p); ps->p++)
+        ps->line += *ps->p == '\n';
 }
 
-static json *new_value(parser *ps, json_type type)
+/* Appends byte c to the string *s of *len bytes. */
+static bool put(parser *ps, char **s, size_t *len, size_t *capacity, unsigned long c)
 {
-    json *v = calloc(1, sizeof *v);
-    if (v == NULL)
-        return fail(ps, "out of memory");
-    v->type = type;
-    v->line = ps->line;
+    if (!grow(s, capacity, *len + 2, 1))
+        return fail(ps, "out of memory") != NULL;
+    (*s)[(*len)++] = (char)c;
+    (*s)[*len] = '\0';
+    return true;
+}
+
+/* Code point cp as UTF-8: a lead byte, then 6 bits per continuation byte. */
+static bool put_utf8(parser *ps, char **s, size_t *len, size_t *capacity, unsigned long cp)
+{
+    static const unsigned char lead[] = {0x00, 0xc0, 0xe0, 0xf0};
+    int extra = cp < 0x80 ? 0 : cp < 0x800 ? 1 : cp < 0x10000 ? 2 : 3;
+    bool ok = put(ps, s, len, capacity, lead[extra] | cp >> (6 * extra));
+    for (int k = extra - 1; ok && k >= 0; k--)
+        ok = put(ps, s, len, capacity, 0x80 | ((cp >> (6 * k)) & 0x3f));
+    return ok;
+}
+
+/* \uXXXX after the \u: its value, or -1. */
+static long hex4(parser *ps)
+{
+    long v = 0;
+    for (int i = 0; i < 4; i++, ps->p++) {
+        if (ps->p >= ps->end || !isxdigit((unsigned char)*ps->p))
+            return -1;
+        v = v * 16 + (isdigit((unsigned char)*ps->p) ? *ps->p - '0' : tolower(*ps->p) - 'a' + 10);
+    }
     return v;
 }
 
-/* Appends c to the UTF-8 text in *out (capacity *cap, length *len). */
-static bool put_char(char **out, size_t *len, size_t *cap, char c)
+/* The string literal at ps->p (its opening quote), as a new UTF-8 text. */
+static char *parse_string(parser *ps)
 {
-    if (*len + 1 >= *cap) {
-        size_t grown = *cap ? 2 * *cap : 32;
-        char *s = realloc(*out, grown);
-        if (s == NULL)
-            return false;
-        *out = s;
-        *cap = grown;
-    }
-    (*out)[(*len)++] = c;
-    (*out)[*len] = '\0';
-    return true;
-}
-
-static bool put_utf8(char **out, size_t *len, size_t *cap, unsigned long cp)
-{
-    if (cp < 0x80)
-        return put_char(out, len, cap, (char)cp);
-    if (cp < 0x800)
-        return put_char(out, len, cap, (char)(0xc0 | cp >> 6)) &&
-               put_char(out, len, cap, (char)(0x80 | (cp & 0x3f)));
-    if (cp < 0x10000)
-        return put_char(out, len, cap, (char)(0xe0 | cp >> 12)) &&
-               put_char(out, len, cap, (char)(0x80 | ((cp >> 6) & 0x3f))) &&
-               put_char(out, len, cap, (char)(0x80 | (cp & 0x3f)));
-    return put_char(out, len, cap, (char)(0xf0 | cp >> 18)) &&
-           put_char(out, len, cap, (char)(0x80 | ((cp >> 12) & 0x3f))) &&
-           put_char(out, len, cap, (char)(0x80 | ((cp >> 6) & 0x3f))) &&
-           put_char(out, len, cap, (char)(0x80 | (cp & 0x3f)));
-}
-
-static bool hex4(parser *ps, unsigned long *out)
-{
-    if (ps->end - ps->p < 4)
-        return false;
-    *out = 0;
-    for (int i = 0; i < 4; i++) {
-        int c = ps->p[i];
-        if (!isxdigit(c))
-            return false;
-        *out = *out * 16 + (unsigned long)(isdigit(c) ? c - '0' : tolower(c) - 'a' + 10);
-    }
-    ps->p += 4;
-    return true;
-}
-
-/* A string literal at ps->p (the opening quote); its text in *out. */
-static bool parse_string(parser *ps, char **out)
-{
-    size_t len = 0, cap = 0;
-    *out = NULL;
-    ps->p++;
-    if (!put_char(out, &len, &cap, '\0'))
-        goto oom;
+    static const char escapes[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+    char *s = NULL;
+    size_t len = 0, capacity = 0;
+    bool ok = put(ps, &s, &len, &capacity, 0);
     len = 0;
-    while (ps->p < ps->end && *ps->p != '"') {
+    for (ps->p++; ok && ps->p < ps->end && *ps->p != '"';) {
         unsigned char c = (unsigned char)*ps->p++;
-        if (c < 0x20) {
-            fail(ps, c == '\n' ? "unterminated string" : "control character in a string");
-            goto error;
-        }
-        if (c != '\\') {
-            if (!put_char(out, &len, &cap, (char)c))
-                goto oom;
-            continue;
-        }
-        if (ps->p >= ps->end)
-            break;
-        char e = *ps->p++;
-        const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
-        unsigned long cp;
-        if (e != 'u' && strchr(from, e) && e != '\0') {
-            if (!put_char(out, &len, &cap, to[strchr(from, e) - from]))
-                goto oom;
-        } else if (e == 'u' && hex4(ps, &cp)) {
-            unsigned long low;
-            if (cp >= 0xd800 && cp < 0xdc00 && ps->end - ps->p >= 6 && ps->p[0] == '\\' &&
-                ps->p[1] == 'u') {
-                ps->p += 2;
-                if (!hex4(ps, &low) || low < 0xdc00 || low > 0xdfff) {
-                    fail(ps, "bad \\u surrogate pair in a string");
-                    goto error;
+        const char *e;
+        long cp, low;
+        if (c < 0x20)
+            ok = fail(ps, c == '\n' ? "unterminated string" : "control character in a string");
+        else if (c != '\\')
+            ok = put(ps, &s, &len, &capacity, c);
+        else if (ps->p < ps->end && *ps->p != 'u' && *ps->p &&
+                 (e = strchr(escapes, *ps->p)) != NULL && (e - escapes) % 2 == 0) {
+            ok = put(ps, &s, &len, &capacity, (unsigned char)e[1]);
+            ps->p++;
+        } else if (ps->p < ps->end && *ps->p == 'u' && (ps->p++, cp = hex4(ps)) >= 0) {
+            if (cp >= 0xd800 && cp < 0xdc00) { /* a surrogate pair: \uD8xx\uDCxx */
+                if (ps->end - ps->p < 2 || ps->p[0] != '\\' || ps->p[1] != 'u' ||
+                    (ps->p += 2, low = hex4(ps)) < 0xdc00 || low > 0xdfff) {
+                    ok = fail(ps, "bad \\u surrogate pair in a string");
+                    break;
                 }
                 cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
             }
-            if (!put_utf8(out, &len, &cap, cp))
-                goto oom;
+            ok = put_utf8(ps, &s, &len, &capacity, (unsigned long)cp);
         } else {
-            fail(ps, "bad escape '\\%c' in a string", e);
-            goto error;
+            ok = fail(ps, "bad escape in a string");
         }
     }
-    if (ps->p >= ps->end) {
-        fail(ps, "unterminated string");
-        goto error;
+    if (ok && ps->p >= ps->end)
+        ok = fail(ps, "unterminated string");
+    if (!ok) {
+        free(s);
+        return NULL;
     }
     ps->p++;
-    return true;
-oom:
-    fail(ps, "out of memory");
-error:
-    free(*out);
-    *out = NULL;
-    return false;
+    return s;
 }
 
 static json *parse_value(parser *ps);
 
-/* An array or object at ps->p; `object` says which. */
-static json *parse_container(parser *ps, bool object)
+/* The array or object at ps->p; `object` says which. */
+static json *parse_container(parser *ps, json *v, bool object)
 {
-    json *v = new_value(ps, object ? J_OBJECT : J_ARRAY);
-    if (v == NULL)
-        return NULL;
-    if (++ps->depth > JSON_MAX_DEPTH) {
-        json_free(v);
-        return fail(ps, "nested deeper than %d levels", JSON_MAX_DEPTH);
-    }
     char close = object ? '}' : ']';
-    size_t cap = 0;
+    size_t key_capacity = 0;
+    if (++ps->depth > JSON_MAX_DEPTH)
+        return fail(ps, "nested deeper than %d levels", JSON_MAX_DEPTH);
     ps->p++;
     skip_space(ps);
     if (ps->p < ps->end && *ps->p == close) {
@@ -247,132 +212,112 @@ static json *parse_container(parser *ps, bool object)
         char *key = NULL;
         skip_space(ps);
         if (object) {
-            if (ps->p >= ps->end || *ps->p != '"') {
-                fail(ps, "expected a \"key\" in an object");
-                break;
-            }
-            if (!parse_string(ps, &key))
-                break;
+            if (ps->p >= ps->end || *ps->p != '"')
+                return fail(ps, "expected a \"key\" in an object");
+            if ((key = parse_string(ps)) == NULL)
+                return NULL;
             skip_space(ps);
             if (ps->p >= ps->end || *ps->p != ':') {
                 free(key);
-                fail(ps, "expected ':' after an object key");
-                break;
+                return fail(ps, "expected ':' after an object key");
             }
             ps->p++;
         }
         json *item = parse_value(ps);
-        if (item == NULL) {
+        if (item == NULL || !grow(&v->item, &v->capacity, v->count + 1, sizeof *v->item) ||
+            (object && !grow(&v->key, &key_capacity, v->count + 1, sizeof *v->key))) {
             free(key);
-            break;
-        }
-        if (v->count == cap) {
-            cap = cap ? 2 * cap : 8;
-            json **items = realloc(v->item, cap * sizeof *items);
-            char **keys = object ? realloc(v->key, cap * sizeof *keys) : NULL;
-            if (items)
-                v->item = items;
-            if (keys)
-                v->key = keys;
-            if (items == NULL || (object && keys == NULL)) {
-                free(key);
-                json_free(item);
-                fail(ps, "out of memory");
-                break;
-            }
+            json_free(item);
+            return fail(ps, "out of memory");
         }
         if (object)
             v->key[v->count] = key;
         v->item[v->count++] = item;
         skip_space(ps);
-        if (ps->p < ps->end && *ps->p == ',') {
-            ps->p++;
-            continue;
-        }
-        if (ps->p < ps->end && *ps->p == close) {
-            ps->p++;
+        char c = ps->p < ps->end ? *ps->p : '\0';
+        if (c != ',' && c != close)
+            return fail(ps, c ? "expected ',' or the end of the %s" : "unexpected end of file in %s",
+                        object ? "object" : "array");
+        ps->p++;
+        if (c == close) {
             ps->depth--;
             return v;
         }
-        fail(ps, ps->p >= ps->end ? "unexpected end of file in %s"
-                                  : "expected ',' or the end of the %s",
-             object ? "object" : "array");
-        break;
     }
-    json_free(v);
-    return NULL;
 }
 
 static json *parse_value(parser *ps)
 {
+    static const struct {
+        const char *word;
+        json_type type;
+        double number;
+    } words[] = {{"true", J_BOOL, 1},    {"false", J_BOOL, 0},    {"null", J_NULL, 0},
+                 {"NaN", J_NUMBER, NAN}, {"-NaN", J_NUMBER, NAN}, {"Infinity", J_NUMBER, INFINITY},
+                 {"-Infinity", J_NUMBER, -INFINITY}};
     skip_space(ps);
     if (ps->p >= ps->end)
         return fail(ps, "unexpected end of file, expected a value");
-    char c = *ps->p;
-    if (c == '{' || c == '[')
-        return parse_container(ps, c == '{');
-    if (c == '"') {
-        json *v = new_value(ps, J_STRING);
-        if (v && !parse_string(ps, &v->string)) {
+    json *v = calloc(1, sizeof *v);
+    if (v == NULL)
+        return fail(ps, "out of memory");
+    v->line = ps->line;
+    const char *s = ps->p;
+    if (*s == '{' || *s == '[') {
+        v->type = *s == '{' ? J_OBJECT : J_ARRAY;
+        if (parse_container(ps, v, *s == '{') == NULL) {
             json_free(v);
             return NULL;
         }
         return v;
     }
-    static const struct {
-        const char *word;
-        json_type type;
-        double number;
-    } words[] = {{"true", J_BOOL, 1},          {"false", J_BOOL, 0},
-                 {"null", J_NULL, 0},          {"NaN", J_NUMBER, NAN},
-                 {"-NaN", J_NUMBER, NAN},      {"Infinity", J_NUMBER, INFINITY},
-                 {"-Infinity", J_NUMBER, -INFINITY}};
+    if (*s == '"') {
+        v->type = J_STRING;
+        if ((v->text = parse_string(ps)) == NULL) {
+            json_free(v);
+            return NULL;
+        }
+        return v;
+    }
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
         size_t n = strlen(words[i].word);
-        if ((size_t)(ps->end - ps->p) >= n && strncmp(ps->p, words[i].word, n) == 0) {
-            json *v = new_value(ps, words[i].type);
-            if (v)
-                v->number = words[i].number;
+        if ((size_t)(ps->end - s) >= n && strncmp(s, words[i].word, n) == 0) {
+            v->type = words[i].type;
+            v->number = words[i].number;
             ps->p += n;
             return v;
         }
     }
     /* A number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-    const char *s = ps->p;
-    if (s < ps->end && *s == '-')
-        s++;
+    s += s < ps->end && *s == '-';
     const char *digits = s;
     while (s < ps->end && isdigit((unsigned char)*s))
         s++;
     bool ok = s > digits && !(*digits == '0' && s - digits > 1);
     if (ok && s < ps->end && *s == '.') {
-        const char *frac = ++s;
+        const char *fraction = ++s;
         while (s < ps->end && isdigit((unsigned char)*s))
             s++;
-        ok = s > frac;
+        ok = s > fraction;
     }
     if (ok && s < ps->end && (*s == 'e' || *s == 'E')) {
-        s++;
-        if (s < ps->end && (*s == '+' || *s == '-'))
-            s++;
-        const char *exp = s;
+        s += s + 1 < ps->end && (s[1] == '+' || s[1] == '-') ? 2 : 1;
+        const char *exponent = s;
         while (s < ps->end && isdigit((unsigned char)*s))
             s++;
-        ok = s > exp;
+        ok = s > exponent;
     }
-    if (!ok)
-        return fail(ps, isprint((unsigned char)c) ? "unexpected '%c', expected a value"
-                                                  : "unexpected byte 0x%02x, expected a value",
-                    isprint((unsigned char)c) ? c : (unsigned char)c);
-    json *v = new_value(ps, J_NUMBER);
-    if (v) {
-        char buffer[64];
-        size_t n = (size_t)(s - ps->p) < sizeof buffer - 1 ? (size_t)(s - ps->p)
-                                                             : sizeof buffer - 1;
-        memcpy(buffer, ps->p, n);
-        buffer[n] = '\0';
-        v->number = strtod(buffer, NULL);
+    char text[64];
+    if (!ok || (size_t)(s - ps->p) >= sizeof text) {
+        free(v);
+        return fail(ps, isprint((unsigned char)*ps->p) ? "unexpected '%c', expected a value"
+                                                       : "unexpected byte 0x%02x, expected a value",
+                    (unsigned char)*ps->p);
     }
+    memcpy(text, ps->p, (size_t)(s - ps->p));
+    text[s - ps->p] = '\0';
+    v->type = J_NUMBER;
+    v->number = strtod(text, NULL);
     ps->p = s;
     return v;
 }
@@ -386,33 +331,16 @@ static json *json_load(const char *path)
         return NULL;
     }
     char *text = NULL;
-    size_t len = 0, cap = 0, n;
-    char chunk[1 << 16];
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (len + n > cap) {
-            cap = 2 * (len + n);
-            char *grown = realloc(text, cap);
-            if (grown == NULL) {
-                fprintf(stderr, "%s: out of memory\n", path);
-                free(text);
-                fclose(f);
-                return NULL;
-            }
-            text = grown;
-        }
-        memcpy(text + len, chunk, n);
-        len += n;
-    }
-    bool read_error = ferror(f);
+    size_t len = 0, capacity = 0, n = 1;
+    while (n > 0 && grow(&text, &capacity, len + 65536, 1))
+        len += n = fread(text + len, 1, 65536, f);
+    bool read_failed = ferror(f) || n > 0;
     fclose(f);
-    if (read_error) {
-        fprintf(stderr, "%s: read error\n", path);
-        free(text);
-        return NULL;
-    }
-    parser ps = {.path = path, .p = text, .end = text + len, .line = 1};
-    json *root = text ? parse_value(&ps) : fail(&ps, "empty file, expected JSON");
-    if (root) {
+    parser ps = {.p = text, .end = text + len, .line = 1};
+    json *root = NULL;
+    if (read_failed)
+        fail(&ps, "cannot read the file");
+    else if ((root = parse_value(&ps)) != NULL) {
         skip_space(&ps);
         if (ps.p < ps.end) {
             json_free(root);
@@ -436,7 +364,7 @@ static json *member(const json *object, const char *key)
 static const char *member_string(const json *object, const char *key)
 {
     const json *v = member(object, key);
-    return v && v->type == J_STRING ? v->string : NULL;
+    return v && v->type == J_STRING ? v->text : NULL;
 }
 
 /* ---- one file's benchmarks ------------------------------------------------- */
@@ -506,14 +434,8 @@ static bool add_run(bench_file *f, const json *b, bool cpu)
         return bad_entry(f, b, "unknown \"time_unit\" (expected ns, us, ms or s)");
     entry *e = find_entry(f, name);
     if (e == NULL) {
-        if (f->count == f->capacity) {
-            size_t capacity = f->capacity ? 2 * f->capacity : 64;
-            entry *grown = realloc(f->entries, capacity * sizeof *grown);
-            if (grown == NULL)
-                return bad_entry(f, b, "out of memory");
-            f->entries = grown;
-            f->capacity = capacity;
-        }
+        if (!grow(&f->entries, &f->capacity, f->count + 1, sizeof *f->entries))
+            return bad_entry(f, b, "out of memory");
         e = &f->entries[f->count++];
         *e = (entry){.name = name, .median = NAN, .mean = NAN};
     }
@@ -526,14 +448,8 @@ static bool add_run(bench_file *f, const json *b, bool cpu)
             e->mean = time->number * scale;
         return true;
     }
-    if (e->run_count == e->run_capacity) {
-        size_t capacity = e->run_capacity ? 2 * e->run_capacity : 4;
-        double *grown = realloc(e->runs, capacity * sizeof *grown);
-        if (grown == NULL)
-            return bad_entry(f, b, "out of memory");
-        e->runs = grown;
-        e->run_capacity = capacity;
-    }
+    if (!grow(&e->runs, &e->run_capacity, e->run_count + 1, sizeof *e->runs))
+        return bad_entry(f, b, "out of memory");
     e->runs[e->run_count++] = time->number * scale;
     return true;
 }
@@ -675,13 +591,10 @@ int hl_verb_compare(int argc, char **argv)
     }
     if (path_count != 2)
         return hl_usage_error(verb, "two Google Benchmark JSON files wanted, OLD and NEW");
-    bench_file old, new;
-    bool loaded = bench_file_load(&old, paths[0], cpu);
-    loaded = loaded && bench_file_load(&new, paths[1], cpu);
-    if (!loaded) {
+    bench_file old = {0}, new = {0};
+    if (!bench_file_load(&old, paths[0], cpu) || !bench_file_load(&new, paths[1], cpu)) {
         bench_file_free(&old);
-        if (new.path == paths[1])
-            bench_file_free(&new);
+        bench_file_free(&new);
         return HL_EXIT_USAGE;
     }
     printf("# %s: `%s` against `%s`\n\n", cpu ? "cpu_time" : "real_time", paths[1], paths[0]);

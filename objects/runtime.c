@@ -137,13 +137,13 @@ void hl_dealloc(hl_runtime *rt, hl_object *op)
        runs: a referent dying first must not call back through it. */
     if (hl_unlikely(op->type == &hl_weakref_type))
         hl_weakref_clear_ref(op);
-    op->refcount = (intptr_t)rt->dealloc_pending;
+    op->refcount = -(intptr_t)rt->dealloc_pending;
     rt->dealloc_pending = op;
     if (rt->draining)
         return;
     rt->draining = true;
     while ((op = rt->dealloc_pending) != NULL) {
-        rt->dealloc_pending = (hl_object *)op->refcount;
+        rt->dealloc_pending = (hl_object *)-op->refcount;
         op->refcount = 0;
         dealloc_one(rt, op);
     }
@@ -157,7 +157,7 @@ hl_object *hl_free_list_pop(hl_runtime *rt, hl_free_list *list)
     hl_object *op = list->head;
     if (op == NULL)
         return NULL;
-    list->head = (hl_object *)op->refcount;
+    list->head = (hl_object *)-op->refcount;
     list->count--;
     op->refcount = 1;
     if (hl_is_container(op))
@@ -170,7 +170,7 @@ bool hl_free_list_push(hl_runtime *rt, hl_free_list *list, size_t limit, hl_obje
 {
     if (list->count >= limit)
         return false;
-    op->refcount = (intptr_t)list->head;
+    op->refcount = -(intptr_t)list->head;
     list->head = op;
     list->count++;
     rt->live_objects--;

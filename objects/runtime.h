@@ -7,9 +7,12 @@
  *     freed; the small-int cache's entries are among them.
  *   - dealloc_pending is a stack of objects whose count reached zero and
  *     whose dealloc has not run yet, linked through their refcount field
- *     (dead objects have no other use for it).  Containers on it are
- *     untracked, so a collection never sees the borrowed field.  It is empty
- *     whenever draining is false.
+ *     as the negated address of the next one (dead objects have no other
+ *     use for it), so refcount <= 0 still means dead: a weakref to a
+ *     pending object reads as cleared, as CPython's does for a referent
+ *     with refcount 0 (bpo-16602).  Containers on it are untracked, so a
+ *     collection never sees the borrowed field.  It is empty whenever
+ *     draining is false.
  *   - collecting is true exactly while a collection runs; it makes
  *     hl_gc_collect and automatic collection return without collecting.
  */
@@ -31,7 +34,7 @@
 #define HL_FREE_LIST_TUPLE_SIZES 20 /* tuples of 1..20 items */
 
 /* Dead objects kept for reuse, linked through their refcount field like the
-   dealloc stack.  Invariant: count objects on the chain, none of them
+   dealloc stack (negated, so refcount <= 0 means dead here too).  Invariant: count objects on the chain, none of them
    counted in live_objects, containers among them untracked. */
 typedef struct hl_free_list {
     hl_object *head;

@@ -113,7 +113,10 @@ hl_object *hl_weakref_new(hl_runtime *rt, hl_object *referent, hl_object *callba
 
 hl_object *hl_weakref_get(const hl_object *weakref)
 {
-    return ((const weakref_object *)weakref)->referent;
+    /* A referent whose count reached zero is dead even while it waits for
+       its dealloc (runtime.h): wr() is None then. */
+    hl_object *referent = ((const weakref_object *)weakref)->referent;
+    return referent && referent->refcount > 0 ? referent : NULL;
 }
 
 hl_object *hl_weakref_callback(const hl_object *weakref)

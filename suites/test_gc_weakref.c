@@ -46,6 +46,13 @@ static hl_object *class_with_mro(hl_test *t, const char *name, size_t slots)
 }
 #define MRO_CLASS 3 /* objects in a class_with_mro */
 
+/* A case that is another one with arguments. */
+#define VARIANT(name, call)                                                              \
+    static hl_test_result name(hl_test *t)                                               \
+    {                                                                                    \
+        return call;                                                                     \
+    }
+
 /* An instance with slot 0 set: a bound method (__self__), or a function
    whose closure holds `held`. */
 static hl_object *holding(hl_runtime *rt, hl_object *cls, hl_object *held)
@@ -64,7 +71,6 @@ static hl_test *test_of(hl_object *callback)
 /* self.cbcalled += 1 */
 static void count_call(hl_runtime *rt, hl_object *wr, hl_object *callback)
 {
-    (void)rt, (void)wr;
     test_of(callback)->counter[CALLS]++;
 }
 
@@ -120,7 +126,6 @@ static hl_test_result test_multiple_callbacks(hl_test *t)
    callback); del c — every weakref is cleared before any callback runs */
 static void sees_cleared(hl_runtime *rt, hl_object *wr, hl_object *callback)
 {
-    (void)rt, (void)wr;
     hl_test *t = test_of(callback);
     t->counter[CALLS]++;
     for (size_t i = 0; i < 2; i++) {
@@ -153,7 +158,6 @@ static hl_test_result test_multiple_selfref_callbacks(hl_test *t)
    the object goes (bug 1377858: it pointed at freed memory) */
 static void ref_self(hl_runtime *rt, hl_object *self, void *user)
 {
-    (void)user;
     hl_object *dict = hl_class_dict(hl_instance_class(self));
     hl_object *ref = dict ? hl_weakref_new(rt, self, NULL, NULL) : NULL;
     if (ref)
@@ -175,7 +179,6 @@ static hl_test_result test_ref_created_during_del(hl_test *t)
 /* lambda ignore: gc.collect() */
 static void collect_in_callback(hl_runtime *rt, hl_object *wr, hl_object *callback)
 {
-    (void)wr;
     hl_test *t = test_of(callback);
     t->counter[CALLS]++;
     t->counter[SEEN] += hl_gc_collect(rt, 2) >= 0;
@@ -218,7 +221,6 @@ static hl_test_result test_sf_bug_840829(hl_test *t)
    del x; gc_collect() — __del__ first, then the collecting callback */
 static void count_del(hl_runtime *rt, hl_object *self, void *user)
 {
-    (void)rt, (void)self;
     ((hl_test *)user)->counter[HAPPENED]++;
 }
 
@@ -267,16 +269,8 @@ static hl_test_result check_callback_in_cycle_j(hl_test *t, bool ii_new_style)
     return HL_TEST_PASS;
 }
 
-static hl_test_result test_callback_in_cycle_1(hl_test *t)
-{
-    return check_callback_in_cycle_j(t, true);
-}
-
-static hl_test_result test_callback_in_cycle_2(hl_test *t)
-{
-    return check_callback_in_cycle_j(t, false);
-}
-
+VARIANT(test_callback_in_cycle_1, check_callback_in_cycle_j(t, true))
+VARIANT(test_callback_in_cycle_2, check_callback_in_cycle_j(t, false))
 /* class C: def cb(self, ignore): self.me; self.c1; self.wr
    c1, c2 = C(), C(); c2.me = c2; c2.c1 = c1; c2.wr = weakref.ref(c1, c2.cb)
    del c1, c2; gc.collect() — c1 is reachable from c2 only, one way; the
@@ -309,16 +303,8 @@ static hl_test_result check_callback_in_cycle_c(hl_test *t, bool classes_too)
     return HL_TEST_PASS;
 }
 
-static hl_test_result test_callback_in_cycle_3(hl_test *t)
-{
-    return check_callback_in_cycle_c(t, false);
-}
-
-static hl_test_result test_callback_in_cycle_4(hl_test *t)
-{
-    return check_callback_in_cycle_c(t, true);
-}
-
+VARIANT(test_callback_in_cycle_3, check_callback_in_cycle_c(t, false))
+VARIANT(test_callback_in_cycle_4, check_callback_in_cycle_c(t, true))
 /* class C(object): def acallback(self, ignore): alist.append(self.c)
    c1, c2 = C(1), C(2); c1.c = c2; c2.c = c1
    c1.wr = weakref.ref(c2, c1.acallback); c2.wr = weakref.ref(c1, c2.acallback)
@@ -473,7 +459,6 @@ static hl_test_result test_classes(hl_test *t)
 /* def cb(wparent): o = wself() — counts the calls, and the o that are not None */
 static void parent_died(hl_runtime *rt, hl_object *wr, hl_object *cb)
 {
-    (void)rt, (void)wr;
     hl_test *t = test_of(cb);
     t->counter[CALLS]++;
     t->counter[SEEN] += hl_weakref_get(hl_instance_get(cb, 0)) != NULL;
@@ -482,7 +467,6 @@ static void parent_died(hl_runtime *rt, hl_object *wr, hl_object *cb)
 /* WeakKeyDictionary's remove: del d.data[key] */
 static void remove_key(hl_runtime *rt, hl_object *wr, hl_object *remover)
 {
-    (void)wr;
     (void)hl_dict_delete(rt, hl_instance_get(remover, 0), hl_instance_get(remover, 1));
 }
 
@@ -540,7 +524,6 @@ static hl_test_result test_trashcan_16602(hl_test *t)
    runs, SEEN the entries that were not None */
 static void ouch_all(hl_runtime *rt, hl_object *wr, hl_object *callback)
 {
-    (void)rt, (void)wr;
     hl_test *t = test_of(callback);
     hl_object *wrs = hl_instance_get(callback, 0);
     t->counter[CALLS]++;
@@ -597,7 +580,6 @@ static hl_test_result test_bug1055820b(hl_test *t)
    10000 times).  Returns the weakref (held by the case). */
 static void it_happened(hl_runtime *rt, hl_object *wr, hl_object *callback)
 {
-    (void)rt, (void)wr;
     test_of(callback)->counter[HAPPENED] = 1;
 }
 
@@ -627,7 +609,6 @@ static int until_gc(hl_test *t, hl_object *junk)
 /* ouch[:] = [c2wr()] — CALLS counts the runs, SEEN the live c2 seen */
 static void ouch_c2(hl_runtime *rt, hl_object *wr, hl_object *callback)
 {
-    (void)rt, (void)wr;
     hl_test *t = test_of(callback);
     t->counter[CALLS]++;
     t->counter[SEEN] += hl_weakref_get(hl_instance_get(callback, 0)) != NULL;
@@ -636,7 +617,6 @@ static void ouch_c2(hl_runtime *rt, hl_object *wr, hl_object *callback)
 /* D(C1055820).__del__: ouch[:] = [c2wr()], c2wr found in the class dict */
 static void d_del(hl_runtime *rt, hl_object *self, void *user)
 {
-    (void)rt;
     hl_test *t = user;
     hl_object *dict = hl_class_dict(hl_instance_class(self));
     hl_object *c2wr = dict ? hl_dict_get_str(dict, "c2wr") : NULL;
@@ -689,16 +669,8 @@ static hl_test_result check_bug1055820cd(hl_test *t, bool with_del)
     return HL_TEST_PASS;
 }
 
-static hl_test_result test_bug1055820c(hl_test *t)
-{
-    return check_bug1055820cd(t, false);
-}
-
-static hl_test_result test_bug1055820d(hl_test *t)
-{
-    return check_bug1055820cd(t, true);
-}
-
+VARIANT(test_bug1055820c, check_bug1055820cd(t, false))
+VARIANT(test_bug1055820d, check_bug1055820cd(t, true))
 static const hl_test_case cases[] = {
     {"ReferencesTestCase.test_basic_callback", test_basic_callback, false},
     {"ReferencesTestCase.test_multiple_callbacks", test_multiple_callbacks, false},
@@ -723,7 +695,7 @@ static const hl_test_case cases[] = {
 };
 
 const hl_suite hl_suite_test_gc_weakref = {
-    .name = "test_gc_weakref",
+    .name = "weakref",
     .description = "CPython's test_weakref GC cases and test_gc's bug 1055820 cases",
     .cases = cases,
     .count = sizeof cases / sizeof cases[0],
