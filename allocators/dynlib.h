@@ -22,6 +22,12 @@
  *                  outlives an instance; unmapping them would leave those
  *                  pointing at nothing.  Opens and closes still pair up, so
  *                  each instance owns one reference.
+ *
+ * Under valgrind, run with --soname-synonyms=somalloc=nouserintercepts.  By
+ * default valgrind replaces malloc and free in every library that exports
+ * them, and the three allocator libraries do: jemalloc and tcmalloc would
+ * then silently be valgrind's heap, and mimalloc, whose mi_free is the same
+ * function as its free, would get valgrind's free for blocks of its own.
  */
 #ifndef HEAPLAB_ALLOCATOR_DYNLIB_H
 #define HEAPLAB_ALLOCATOR_DYNLIB_H

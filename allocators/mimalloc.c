@@ -22,7 +22,7 @@
  *
  * A mimalloc heap belongs to the thread that made it: an instance allocates
  * only from the thread that created it (the harness is single-threaded);
- * its blocks may be freed from any thread.
+ * its blocks may be freed from any thread.  Under valgrind, see dynlib.h.
  *
  * OS bytes: mi_process_info reports the bytes mimalloc has committed and
  * their peak.  They cover the whole library in this process, not just this

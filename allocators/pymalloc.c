@@ -5,9 +5,9 @@
  *
  * Calls go to PyObject_Malloc, PyObject_Calloc, PyObject_Realloc and
  * PyObject_Free, exactly what CPython's objects get: requests up to 512
- * bytes come from pymalloc's pools (16-byte size classes carved from 16 KiB
- * pools in 1 MiB arenas), larger ones and size 0 go on to the C library's
- * malloc through PyMem_RawMalloc, which already turns 0 into 1.  The
+ * bytes come from pymalloc's pools (on 64-bit builds, 16-byte size classes
+ * in 16 KiB pools in 1 MiB arenas), larger ones and size 0 go on to the C
+ * library's malloc through PyMem_RawMalloc, which turns 0 into 1.  The
  * interpreter is never initialised; in 3.11 the allocator's state is plain
  * static data inside libpython, set up at compile time, so these functions
  * work without it.  3.12 moved that state into the interpreter, where it

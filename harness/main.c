@@ -4,8 +4,11 @@
  */
 #include "cli.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const hl_verb verbs[] = {
     {"list", "", "allocators, collectors and suites, with availability", hl_verb_list},
@@ -30,8 +33,38 @@ static int usage(FILE *out)
     return out == stdout ? HL_EXIT_OK : HL_EXIT_USAGE;
 }
 
+/*
+ * jemalloc's shared library uses initial-exec TLS, which glibc can satisfy
+ * for a library loaded by dlopen only from a surplus that is too small by
+ * default.  heaplab loads the reference allocators late (so a missing one
+ * is merely unavailable), so it restarts itself once with a larger surplus.
+ * Nothing else changes: the tunable only reserves static TLS space.
+ */
+#define TLS_TUNABLE "glibc.rtld.optional_static_tls=16384"
+
+static void reexec_with_tls_surplus(char **argv)
+{
+    const char *tunables = getenv("GLIBC_TUNABLES");
+    if (getenv("HEAPLAB_NO_REEXEC") || (tunables && strstr(tunables, "optional_static_tls")))
+        return;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    const char *base = strrchr(exe, '/');
+    if (strcmp(base ? base + 1 : exe, "heaplab") != 0)
+        return; /* started through a loader or emulator: leave it alone */
+    char value[1024];
+    snprintf(value, sizeof value, "%s%s" TLS_TUNABLE, tunables ? tunables : "",
+             tunables ? ":" : "");
+    if (setenv("GLIBC_TUNABLES", value, 1) == 0 && setenv("HEAPLAB_NO_REEXEC", "1", 1) == 0)
+        execv(exe, argv); /* returns only on failure: carry on without it */
+}
+
 int main(int argc, char **argv)
 {
+    reexec_with_tls_surplus(argv);
     if (argc < 2)
         return usage(stderr);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
