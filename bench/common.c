@@ -4,7 +4,6 @@
  * and collector counters, and the CPython request-size mix.
  */
 #include "bench.h"
-#include "cli.h"
 #include "collector_registry.h"
 #include "registry.h"
 

@@ -121,13 +121,17 @@ def merge(out_dir):
     first part, plus the list of parts) and returns it."""
     parts = sorted(glob.glob(os.path.join(out_dir, "raw", "gbench-*.json")))
     merged = {"context": {}, "benchmarks": []}
+    loads = {}
     for p in parts:
         with open(p) as f:
             data = json.load(f)
         if not merged["context"]:
             merged["context"] = dict(data.get("context", {}))
         merged["benchmarks"].extend(data.get("benchmarks", []))
+        name = os.path.basename(p)[len("gbench-"):-len(".json")]
+        loads[name] = data.get("context", {}).get("load_avg", [None])[0]
     merged["context"]["heaplab_parts"] = ",".join(os.path.basename(p) for p in parts)
+    merged["context"]["heaplab_load_at_part_start"] = loads
     with open(os.path.join(out_dir, "gbench.json"), "w") as f:
         json.dump(merged, f, indent=2)
         f.write("\n")

@@ -152,6 +152,9 @@ def machine_section(run):
             ("compilers", "%s; %s" % (m["cc"], m["cxx"])),
             ("libraries", pk),
             ("load average at start", " ".join("%.2f" % x for x in m["load_average"])),
+            ("1-minute load as each part started", ", ".join(
+                "%s %.1f" % (k, v) for k, v in ctx.get("heaplab_load_at_part_start", {}).items()
+                if v is not None)),
             ("Google Benchmark", "library built as %s" % ctx.get("library_build_type", "?")),
             ("hardware counters", counters),
             ("commit", m.get("commit", "?"))]
@@ -445,13 +448,16 @@ def readme(run):
     title = "# heaplab benchmarks — %s, %s, %s" % (m["arch"], m["cpu"],
                                                     os.path.basename(run["dir"]))
     caveat = ("> **How much to trust these numbers.** This run was made on a %s with "
-              "%d cores, shared with other work (load average %s at the start).  "
+              "%d cores, shared with other work (load average %s at the start, up to "
+              "%.1f while it ran).  "
               "Timings on such a machine wander by 10%% and more from run to run; read "
               "differences smaller than that as noise, and the p-values of "
               "`heaplab compare` rather than single figures.  Debian's Google Benchmark "
               "library is a debug build (its own loop is slower; every row pays the same)."
               % ("virtual machine" if m.get("virtual_machine") else "machine", m["cores"],
-                 " ".join("%.1f" % x for x in m["load_average"])))
+                 " ".join("%.1f" % x for x in m["load_average"]),
+                 max([v for v in run["context"].get("heaplab_load_at_part_start", {}).values()
+                      if v is not None] + [m["load_average"][0]])))
     if m.get("quick"):
         caveat += "  This is a QUICK run: small sizes, single short repetitions."
     how = ("## How this was made\n\n`make bench%s` at commit %s: bench/run.sh ran "

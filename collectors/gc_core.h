@@ -61,6 +61,14 @@ static inline void hl_gc_list_move(hl_gc_head *node, hl_gc_head *list)
     hl_gc_list_append(node, list);
 }
 
+/* Calls fn on every object of the list; fn must not change the list. */
+static inline void hl_gc_list_for_each(hl_gc_head *list, void (*fn)(hl_object *, void *),
+                                       void *arg)
+{
+    for (hl_gc_head *gc = hl_gc_list_next(list); gc != list; gc = hl_gc_list_next(gc))
+        fn(hl_object_of(gc), arg);
+}
+
 /* Appends every node of `from` to `to`; `from` is left empty. */
 void hl_gc_list_merge(hl_gc_head *from, hl_gc_head *to);
 size_t hl_gc_list_size(const hl_gc_head *list);

@@ -198,11 +198,8 @@ static void gen_for_each(void *ctx, int generation, void (*fn)(hl_object *, void
 {
     gen_state *s = ctx;
     for (int g = 0; g < GENERATIONS; g++) {
-        if (generation >= 0 && g != generation)
-            continue;
-        hl_gc_head *list = &s->gen[g].head;
-        for (hl_gc_head *gc = hl_gc_list_next(list); gc != list; gc = hl_gc_list_next(gc))
-            fn(hl_object_of(gc), arg);
+        if (generation < 0 || g == generation)
+            hl_gc_list_for_each(&s->gen[g].head, fn, arg);
     }
 }
 

@@ -101,18 +101,12 @@ static void none_stats(void *ctx, hl_gc_stats *out)
     *out = ((none_state *)ctx)->stats;
 }
 
-static void each(hl_gc_head *list, void (*fn)(hl_object *, void *), void *arg)
-{
-    for (hl_gc_head *gc = hl_gc_list_next(list); gc != list; gc = hl_gc_list_next(gc))
-        fn(hl_object_of(gc), arg);
-}
-
 static void none_for_each(void *ctx, int generation, void (*fn)(hl_object *, void *),
                           void *arg)
 {
     none_state *s = ctx;
     (void)generation; /* one space */
-    each(&s->all, fn, arg);
+    hl_gc_list_for_each(&s->all, fn, arg);
 }
 
 static void none_take_all(void *ctx, hl_gc_head *list)

@@ -71,8 +71,12 @@ extern const hl_suite hl_suite_alloc_contract;
 extern const hl_suite hl_suite_refcount;
 extern const hl_suite hl_suite_cycles;
 extern const hl_suite hl_suite_test_gc;
+extern const hl_suite hl_suite_test_gc_module;
 extern const hl_suite hl_suite_test_gc_finalization;
+extern const hl_suite hl_suite_test_gc_uncollectable;
+extern const hl_suite hl_suite_test_gc_callbacks;
 extern const hl_suite hl_suite_test_gc_weakref;
+extern const hl_suite hl_suite_test_gc_weakref_cycles;
 extern const hl_suite hl_suite_fuzz;
 
 /* The suites, in the order `heaplab test` runs them (suites/suites.c). */

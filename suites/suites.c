@@ -11,8 +11,12 @@ static const hl_suite *const table[] = {
     &hl_suite_refcount,
     &hl_suite_cycles,
     &hl_suite_test_gc,
+    &hl_suite_test_gc_module,
     &hl_suite_test_gc_finalization,
+    &hl_suite_test_gc_uncollectable,
+    &hl_suite_test_gc_callbacks,
     &hl_suite_test_gc_weakref,
+    &hl_suite_test_gc_weakref_cycles,
     &hl_suite_fuzz,
 };
 

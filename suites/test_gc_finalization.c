@@ -1,10 +1,12 @@
 /*
- * suites/test_gc_finalization.c — finalizers, resurrection and legacy
- * (tp_del) uncollectables: CPython's Lib/test/test_finalization.py (PEP 442)
- * and the finalizer, gc.garbage and gc.callbacks cases of test_gc.py, 3.11.
- * Each case quotes the Python it mirrors; every count was checked against
- * CPython 3.11 and 3.12 on the same object graph (instances without a
- * __dict__ object, as 3.11's inline attributes and heaplab's slots are).
+ * suites/test_gc_finalization.c — finalizers and resurrection: CPython's
+ * Lib/test/test_finalization.py (PEP 442, and its legacy tp_del classes)
+ * and the finalizer and resurrection cases of test_gc.py, 3.11.  Each case
+ * quotes the Python it mirrors; every count was checked against CPython
+ * 3.11 and 3.12 on the same object graph (instances without a __dict__
+ * object, as 3.11's inline attributes and heaplab's slots are).  test_gc's
+ * gc.garbage cases are in test_gc_uncollectable.c, its gc.callbacks cases
+ * in test_gc_callbacks.c.
  *
  * The rules under test, in CPython's order (gc_collect_main): objects with
  * a legacy finalizer, and all they reach, are uncollectable — kept in
@@ -19,19 +21,7 @@
  * the runtime is destroyed (ALSO_LEAKED).  Finalizers keep their records in
  * t->counter[], never in C locals, because on `none` they run at destroy.
  */
-#include "suite.h"
-
-#define LIVE() ((long)hl_runtime_live_objects(t->rt))
-#define GENERATIONAL (hl_gc_generations(t->rt) == 3)
-#define TRACING(n) (t->tracing ? (long)(n) : 0L)
-/* A case that is another one with arguments. */
-#define VARIANT(name, call)                                                              \
-    static hl_test_result name(hl_test *t)                                               \
-    {                                                                                    \
-        return call;                                                                     \
-    }
-
-enum { DELS, TP_DELS, ERRORS, CLEANING }; /* t->counter[] */
+#include "test_gc_support.h"
 
 /* The side effect of a finalizer (test_finalization's class families). */
 enum kind { SIMPLE, RESURRECTOR, SUICIDAL };
@@ -321,7 +311,8 @@ static hl_test_result test_legacy_self_cycle(hl_test *t)
     LET(wr, hl_weakref_new(rt, s, NULL, NULL));
     DEL(s);
     CHECK_EQ(hl_gc_collect(rt, 2), FOUND(1)); /* uncollectable, counted */
-    CHECK(t->counter[DELS] == 0 && t->counter[TP_DELS] == 0 && hl_list_size(survivors(Legacy)) == 0);
+    CHECK(t->counter[DELS] == 0 && t->counter[TP_DELS] == 0 &&
+          hl_list_size(survivors(Legacy)) == 0);
     hl_object *garbage = hl_gc_garbage(rt);
     CHECK(garbage && hl_list_size(garbage) == (size_t)TRACING(1));
     CHECK(hl_weakref_get(wr) == id);
@@ -335,79 +326,7 @@ static hl_test_result test_legacy_self_cycle(hl_test *t)
     return HL_TEST_PASS;
 }
 
-/* ---- test_gc.py: finalizers and uncollectables ------------------------- */
-
-static void count_tp_del(hl_runtime *rt, hl_object *self, void *user)
-{
-    ((hl_test *)user)->counter[TP_DELS]++;
-}
-
-static hl_object *plain_class(hl_test *t, const char *name, size_t slots, hl_finalizer_fn fin,
-                              hl_finalizer_fn legacy)
-{
-    return hl_class_new(t->rt, &(hl_class_spec){.name = name, .slots = slots, .finalize = fin,
-                                                 .legacy_del = legacy, .user = t});
-}
-
-static uint64_t stat_of(hl_runtime *rt, bool uncollectable)
-{
-    hl_gc_stats s;
-    hl_gc_get_stats(rt, &s);
-    hl_gc_generation_stats *g = &s.generation[hl_gc_generations(rt) - 1];
-    return uncollectable ? g->uncollectable : g->collected;
-}
-
-/* @with_tp_del class A; class B; a = A(); a.a = a; b = B(); b.b = b
-   gc.collect(); del a, b; gc.collect() != 0 — 2: a uncollectable, b
-   collected; a is in gc.garbage; del obj.a; gc.garbage.remove(obj): then
-   tp_del runs, by reference counting.  _newclass keeps the attributes in a
-   __dict__: reachable from a, uncollectable too, yet not in gc.garbage. */
-static hl_test_result check_legacy_finalizer(hl_test *t, bool with_dict)
-{
-    hl_runtime *rt = t->rt;
-    LET(A, plain_class(t, "A", 1, NULL, count_tp_del));
-    LET(B, plain_class(t, "B", 1, NULL, NULL));
-    LET(a, hl_instance_new(rt, A));
-    LET(b, hl_instance_new(rt, B));
-    if (with_dict) {
-        OK(hl_setattr(rt, a, "a", a));
-        OK(hl_setattr(rt, b, "b", b));
-    } else {
-        hl_instance_set(rt, a, 0, a);
-        hl_instance_set(rt, b, 0, b);
-    }
-    const hl_object *id_a = a;
-    long per = with_dict ? 2 : 1; /* objects per instance */
-    CHECK_EQ(hl_gc_collect(rt, 2), 0);
-    uint64_t collected = stat_of(rt, false), uncollectable = stat_of(rt, true);
-    DEL(a);
-    DEL(b);
-    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(2 * per));
-    CHECK_EQ(stat_of(rt, false) - collected, TRACING(per));
-    CHECK_EQ(stat_of(rt, true) - uncollectable, TRACING(per));
-    hl_object *garbage = hl_gc_garbage(rt);
-    CHECK(garbage && hl_list_size(garbage) == (size_t)TRACING(1));
-    CHECK_EQ(t->counter[TP_DELS], 0);
-    if (t->tracing) {
-        hl_object *obj = hl_list_get(garbage, 0);
-        CHECK(obj == id_a);
-        if (with_dict) {
-            LET(key, hl_str(rt, "a"));
-            OK(hl_dict_delete(rt, hl_instance_dict(obj), key));
-        } else {
-            hl_instance_set(rt, obj, 0, NULL);
-        }
-        long before = LIVE();
-        hl_list_delete(rt, garbage, 0);
-        CHECK_EQ(t->counter[TP_DELS], 1);
-        CHECK_EQ(LIVE(), before - per);
-    }
-    ALSO_LEAKED(2); /* classes A and B */
-    return HL_TEST_PASS;
-}
-
-VARIANT(test_legacy_finalizer, check_legacy_finalizer(t, false))
-VARIANT(test_legacy_finalizer_newclass, check_legacy_finalizer(t, true))
+/* ---- test_gc.py: finalizers and resurrection --------------------------- */
 
 /* gc.is_finalized(3) is False; class Lazarus: __del__: storage.append(self)
    lazarus = Lazarus(); not finalized; del lazarus; gc.collect()
@@ -551,212 +470,6 @@ static hl_test_result test_resurrection_does_not_block_cleanup_of_other_objects(
     return HL_TEST_PASS;
 }
 
-/* @with_tp_del class X: __init__(self, name): self.name = name
-   x = X('first'); x.x = x; x.y = X('second'); del x — at shutdown
-   "gc: 2 uncollectable objects", and gc.garbage lists both X's (the final
-   collection is explicit here) */
-static hl_test_result test_garbage_at_shutdown(hl_test *t)
-{
-    hl_runtime *rt = t->rt;
-    LET(X, plain_class(t, "X", 3, NULL, count_tp_del)); /* name, x, y */
-    LET(first, hl_instance_new(rt, X));
-    LET(second, hl_instance_new(rt, X));
-    LET(name1, hl_str(rt, "first"));
-    LET(name2, hl_str(rt, "second"));
-    hl_instance_set(rt, first, 0, name1);
-    hl_instance_set(rt, second, 0, name2);
-    hl_instance_set(rt, first, 1, first);
-    hl_instance_set(rt, first, 2, second);
-    DEL(first);
-    DEL(second);
-    uint64_t nc = stat_of(rt, true);
-    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(2));
-    CHECK_EQ(stat_of(rt, true) - nc, TRACING(2));
-    hl_object *garbage = hl_gc_garbage(rt);
-    CHECK(garbage && hl_list_size(garbage) == (size_t)TRACING(2));
-    if (t->tracing) {
-        hl_object *g0 = hl_list_get(garbage, 0), *g1 = hl_list_get(garbage, 1);
-        hl_object *x = hl_instance_get(g0, 0) == name1 ? g0 : g1;
-        CHECK(hl_instance_get(x, 0) == name1 && hl_instance_get(x == g0 ? g1 : g0, 0) == name2);
-        hl_instance_set(rt, x, 1, NULL);
-        hl_list_clear(rt, garbage);
-        CHECK_EQ(t->counter[TP_DELS], 2);
-    }
-    ALSO_LEAKED(1); /* class X */
-    return HL_TEST_PASS;
-}
-
-/* ---- test_gc.py: GCCallbackTests --------------------------------------- */
-
-typedef struct visit {
-    int who;        /* 1: cb1, 2: cb2 */
-    bool start;     /* phase "start", else "stop" */
-    int generation;
-    size_t collected, uncollectable;
-} visit;
-
-/* self.visit, and cb2's cleanup of Uncollectable from gc.garbage */
-typedef struct visits {
-    visit v[16];
-    size_t n;
-    hl_object *uncollectable_class; /* borrowed: Uncollectable */
-    bool cleanup;
-} visits;
-
-static void record(int who, const char *phase, int generation, size_t collected,
-                   size_t uncollectable, visits *vs)
-{
-    if (vs->n < sizeof vs->v / sizeof vs->v[0])
-        vs->v[vs->n++] = (visit){who, phase[1] == 't' && phase[2] == 'a', generation, collected,
-                                 uncollectable};
-}
-
-static void cb1(hl_runtime *rt, const char *phase, int generation, size_t collected,
-                size_t uncollectable, void *user)
-{
-    record(1, phase, generation, collected, uncollectable, user);
-}
-
-/* uc = [e for e in gc.garbage if isinstance(e, Uncollectable)]
-   gc.garbage[:] = [the others]; for e in uc: e.partner = None */
-static void cb2(hl_runtime *rt, const char *phase, int generation, size_t collected,
-                size_t uncollectable, void *user)
-{
-    visits *vs = user;
-    record(2, phase, generation, collected, uncollectable, vs);
-    hl_object *garbage = hl_gc_garbage(rt);
-    if (!vs->cleanup || phase[2] != 'o' || garbage == NULL)
-        return;
-    for (size_t i = hl_list_size(garbage); i-- > 0;) {
-        hl_object *e = hl_list_get(garbage, i);
-        if (!hl_is_instance(e) || hl_instance_class(e) != vs->uncollectable_class)
-            continue;
-        hl_incref(e);
-        hl_list_delete(rt, garbage, i);
-        hl_instance_set(rt, e, 0, NULL);
-        hl_decref(rt, e);
-    }
-}
-
-/* setUp: gc.disable(); gc.set_debug(0); gc.callbacks += [cb1, cb2];
-   the test; tearDown: the callbacks are removed whatever happened */
-static hl_test_result with_callbacks(hl_test *t, hl_test_result (*body)(hl_test *, visits *))
-{
-    visits vs = {.n = 0};
-    hl_gc_disable(t->rt);
-    hl_gc_set_debug(t->rt, 0);
-    if (hl_gc_add_callback(t->rt, cb1, &vs) != 0)
-        HL_FAIL("gc.callbacks.append failed");
-    hl_test_result r = hl_gc_add_callback(t->rt, cb2, &vs) == 0
-                           ? body(t, &vs)
-                           : hl_test_fail(t, __FILE__, __LINE__, "gc.callbacks.append failed");
-    hl_gc_remove_callback(t->rt, cb1, &vs);
-    hl_gc_remove_callback(t->rt, cb2, &vs);
-    hl_gc_enable(t->rt);
-    return r;
-}
-
-/* self.preclean(); gc.collect(): cb1 and cb2 each seen twice, two "start"
-   and two "stop", each with generation, collected, uncollectable.  Every
-   stack runs and reports its collections, none included. */
-static hl_test_result collect_body(hl_test *t, visits *vs)
-{
-    CHECK_EQ(hl_gc_collect(t->rt, 2), 0);
-    vs->n = 0;
-    CHECK_EQ(hl_gc_collect(t->rt, 2), 0);
-    CHECK_EQ(vs->n, 4);
-    for (size_t i = 0; i < 4; i++) {
-        const visit *v = &vs->v[i];
-        CHECK(v->who == (int)(i % 2) + 1 && v->start == (i < 2));
-        CHECK(v->collected == 0 && v->uncollectable == 0);
-        CHECK_EQ(v->generation, hl_gc_generations(t->rt) - 1);
-    }
-    return HL_TEST_PASS;
-}
-
-VARIANT(test_collect, with_callbacks(t, collect_body))
-
-/* self.preclean(); gc.collect(2): every visit has generation 2 — the
-   oldest; a single space reports its only generation, 0 */
-static hl_test_result collect_generation_body(hl_test *t, visits *vs)
-{
-    vs->n = 0;
-    CHECK_EQ(hl_gc_collect(t->rt, 2), 0);
-    CHECK_EQ(vs->n, 4);
-    for (size_t i = 0; i < vs->n; i++)
-        CHECK_EQ(vs->v[i].generation, GENERATIONAL ? 2 : 0);
-    return HL_TEST_PASS;
-}
-
-VARIANT(test_collect_generation, with_callbacks(t, collect_generation_body))
-
-static bool stops_report(const visits *vs, size_t collected, size_t uncollectable)
-{
-    size_t stops = 0;
-    for (size_t i = 0; i < vs->n; i++) {
-        if (vs->v[i].start)
-            continue;
-        stops++;
-        if (vs->v[i].collected != collected || vs->v[i].uncollectable != uncollectable)
-            return false;
-    }
-    return stops == 2;
-}
-
-/* Uncollectable(); Uncollectable()   (a @with_tp_del pair each:
-   self.partner = Uncollectable(partner=self)); C1055820(666) (self-loop)
-   gc.collect(): at "stop", collected 1, uncollectable 4 (3.11); gc.garbage
-   holds the 4 Uncollectables.  The test's `for e in gc.garbage` leaves e
-   bound to the last one, so after cleanup=True; gc.garbage[:] = [];
-   gc.collect() only the other pair is garbage: collected 0, uncollectable
-   2, and cb2 empties gc.garbage.  (Then e's pair goes the same way.) */
-static hl_test_result collect_garbage_body(hl_test *t, visits *vs)
-{
-    hl_runtime *rt = t->rt;
-    LET(Uncollectable, plain_class(t, "Uncollectable", 1, NULL, count_tp_del));
-    LET(C1055820, plain_class(t, "C1055820", 2, NULL, NULL)); /* loop, i */
-    vs->uncollectable_class = Uncollectable;
-    CHECK_EQ(hl_gc_collect(rt, 2), 0);
-    vs->n = 0;
-    for (int k = 0; k < 2; k++) {
-        LET(self, hl_instance_new(rt, Uncollectable));
-        LET(partner, hl_instance_new(rt, Uncollectable));
-        hl_instance_set(rt, self, 0, partner);
-        hl_instance_set(rt, partner, 0, self);
-        DEL(self);
-        DEL(partner);
-    }
-    LET(c, hl_instance_new(rt, C1055820));
-    LET(i666, hl_int(rt, 666));
-    hl_instance_set(rt, c, 0, c);
-    hl_instance_set(rt, c, 1, i666);
-    DEL(c);
-    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(5));
-    CHECK(stops_report(vs, (size_t)TRACING(1), (size_t)TRACING(4)));
-    hl_object *garbage = hl_gc_garbage(rt);
-    CHECK(garbage && hl_list_size(garbage) == (size_t)TRACING(4));
-    for (size_t i = 0; i < hl_list_size(garbage); i++)
-        CHECK(hl_instance_class(hl_list_get(garbage, i)) == Uncollectable);
-    if (!t->tracing) {
-        ALSO_LEAKED(2); /* the classes */
-        return HL_TEST_PASS;
-    }
-    LET(e, hl_list_get(garbage, hl_list_size(garbage) - 1));
-    hl_incref(e);
-    vs->cleanup = true;
-    vs->n = 0;
-    hl_list_clear(rt, garbage);
-    CHECK_EQ(hl_gc_collect(rt, 2), 2);
-    CHECK(stops_report(vs, 0, 2));
-    CHECK(hl_list_size(garbage) == 0 && t->counter[TP_DELS] == 2);
-    DEL(e);
-    CHECK_EQ(hl_gc_collect(rt, 2), 2);
-    CHECK(hl_list_size(garbage) == 0 && t->counter[TP_DELS] == 4);
-    return HL_TEST_PASS;
-}
-
-VARIANT(test_collect_garbage, with_callbacks(t, collect_garbage_body))
-
 static const hl_test_case cases[] = {
     {"SimpleFinalizationTest.test_simple", test_simple, false},
     {"SimpleFinalizationTest.test_simple_resurrect", test_simple_resurrect, false},
@@ -779,8 +492,6 @@ static const hl_test_case cases[] = {
     {"LegacyFinalizationTest.test_legacy", test_legacy, false},
     {"LegacyFinalizationTest.test_legacy_resurrect", test_legacy_resurrect, false},
     {"LegacyFinalizationTest.test_legacy_self_cycle", test_legacy_self_cycle, false},
-    {"test_legacy_finalizer", test_legacy_finalizer, false},
-    {"test_legacy_finalizer_newclass", test_legacy_finalizer_newclass, false},
     {"test_is_finalized", test_is_finalized, false},
     {"test_bug21435", test_bug21435, false},
     {"test_resurrection_only_happens_once_per_object",
@@ -788,15 +499,11 @@ static const hl_test_case cases[] = {
     {"test_resurrection_is_transitive", test_resurrection_is_transitive, false},
     {"test_resurrection_does_not_block_cleanup_of_other_objects",
      test_resurrection_does_not_block_cleanup_of_other_objects, false},
-    {"test_garbage_at_shutdown", test_garbage_at_shutdown, false},
-    {"GCCallbackTests.test_collect", test_collect, false},
-    {"GCCallbackTests.test_collect_generation", test_collect_generation, false},
-    {"GCCallbackTests.test_collect_garbage", test_collect_garbage, false},
 };
 
 const hl_suite hl_suite_test_gc_finalization = {
     .name = "finalization",
-    .description = "CPython's test_finalization, test_gc's finalizer and callback cases",
+    .description = "CPython's test_finalization, test_gc's finalizer and resurrection cases",
     .cases = cases,
     .count = sizeof cases / sizeof cases[0],
 };
