@@ -61,11 +61,17 @@ static void tap_line(tap *out, bool ok, const char *fmt, ...)
 
 /* ---- running one case -------------------------------------------------- */
 
-static hl_test_result run_allocator_case(const hl_test_case *c, const char *spec,
-                                         const test_options *opt, char *msg, size_t msg_size)
+static hl_test_result run_allocator_case(const hl_suite *s, const hl_test_case *c,
+                                         const char *spec, const test_options *opt, char *msg,
+                                         size_t msg_size)
 {
     char err[300];
     hl_test t = {.alloc_spec = spec, .quick = opt->quick, .seed = opt->seed};
+    if (s->opens_allocator) {
+        hl_test_result r = c->run(&t);
+        snprintf(msg, msg_size, "%s", t.message);
+        return r;
+    }
     t.alloc = hl_allocator_open(spec, err, sizeof err);
     if (t.alloc == NULL) {
         snprintf(msg, msg_size, "cannot open: %s", err);
@@ -247,7 +253,7 @@ static int run_matrix(const test_options *opt)
             for (size_t ai = 0; ai < allocs.count; ai++) {
                 if (s->allocator_only) {
                     hl_test_result r =
-                        run_allocator_case(c, allocs.name[ai], opt, msg, sizeof msg);
+                        run_allocator_case(s, c, allocs.name[ai], opt, msg, sizeof msg);
                     report(&out, r, msg, "%s/%s [%s]", s->name, c->name, allocs.name[ai]);
                     continue;
                 }

@@ -62,12 +62,15 @@ typedef struct hl_suite {
     const char *name;
     const char *description;
     bool allocator_only;     /* runs once per allocator, not per stack */
+    bool opens_allocator;    /* allocator_only, but each case opens its own
+                                from t->alloc_spec (t->alloc stays NULL) */
     const hl_test_case *cases;
     size_t count;
 } hl_suite;
 
 /* The suites, each defined in its own file, listed in suites/suites.c. */
 extern const hl_suite hl_suite_alloc_contract;
+extern const hl_suite hl_suite_debug_detect;
 extern const hl_suite hl_suite_refcount;
 extern const hl_suite hl_suite_cycles;
 extern const hl_suite hl_suite_test_gc;

@@ -8,6 +8,7 @@
 
 static const hl_suite *const table[] = {
     &hl_suite_alloc_contract,
+    &hl_suite_debug_detect,
     &hl_suite_refcount,
     &hl_suite_cycles,
     &hl_suite_test_gc,
