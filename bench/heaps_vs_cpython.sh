@@ -6,7 +6,10 @@
 # the heap afresh (REPEAT fresh interpreters, each timing one gc.collect()
 # on exactly that heap; the graph file keeps the smallest time), and then
 # `heaplab heap --repeat REPEAT` replays that very graph on every tracing
-# collector over the default pool allocator and over malloc.  Writes
+# collector over the default pool allocator and over malloc, once with
+# --saveall (finding only, as CPython's figure is taken: the capture tool
+# times gc.collect() under DEBUG_SAVEALL, which frees nothing) and once
+# freeing the garbage as well.  Writes
 # OUT_DIR/cpython-heaps.jsonl (heaplab's lines, which carry cpython_ms) and
 # the graphs themselves under OUT_DIR/graphs/.
 set -euo pipefail
@@ -23,8 +26,10 @@ for program in suites/data/heaps/programs/*.py; do
     python3 tools/heap_snapshot.py --repeat "$repeat" -o "$graph" "$program" >&2
     for alloc in freelist_pool malloc; do
         for gc in $collectors; do
-            "$bin" heap --alloc "$alloc" --gc "$gc" --repeat "$repeat" "$graph" \
-                >>"$out/cpython-heaps.jsonl"
+            for mode in --saveall ""; do
+                "$bin" heap --alloc "$alloc" --gc "$gc" --repeat "$repeat" $mode "$graph" \
+                    >>"$out/cpython-heaps.jsonl"
+            done
         done
     done
 done

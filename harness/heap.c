@@ -355,7 +355,11 @@ typedef struct run_result {
     bool out_of_memory;
 } run_result;
 
-static int replay(const graph *g, const char *alloc, const char *gc, run_result *out)
+/* save_all: collect the first time under DEBUG_SAVEALL, as the capture
+   tool times CPython's collection — finding only, nothing freed — then
+   release gc.garbage so the rest of the run is unchanged. */
+static int replay(const graph *g, const char *alloc, const char *gc, bool save_all,
+                  run_result *out)
 {
     char err[300];
     *out = (run_result){0};
@@ -407,9 +411,15 @@ static int replay(const graph *g, const char *alloc, const char *gc, run_result 
     if (ok) {
         uint64_t fin0 = hl_runtime_finalizers_run(rt);
         unsigned long long t0 = hl_now_ns();
+        if (save_all)
+            hl_gc_set_debug(rt, HL_GC_DEBUG_SAVEALL);
         out->unreachable = hl_gc_collect(rt, 2);
         unsigned long long t1 = hl_now_ns();
         out->collect_ms = (double)(t1 - t0) / 1e6;
+        if (save_all) {
+            hl_gc_set_debug(rt, 0);
+            hl_list_clear(rt, hl_gc_garbage(rt));
+        }
         out->finalizers = hl_runtime_finalizers_run(rt) - fin0;
         /* The EXT holders go away; the rest must now be garbage too. */
         for (size_t i = 0; i < g->node_count; i++) {
@@ -420,7 +430,8 @@ static int replay(const graph *g, const char *alloc, const char *gc, run_result 
         }
         hl_gc_collect(rt, 2);
         out->finalizers_all = hl_runtime_finalizers_run(rt) - fin0;
-        out->live_after = hl_runtime_live_objects(rt);
+        /* gc.garbage, made by --saveall, is the runtime's, not the graph's. */
+        out->live_after = hl_runtime_live_objects(rt) - (save_all ? 1 : 0);
     }
     out->out_of_memory = !ok;
     free(obj);
@@ -432,7 +443,7 @@ static int replay(const graph *g, const char *alloc, const char *gc, run_result 
 }
 
 static void print_result(const graph *g, const char *alloc, const char *gc, long repeat,
-                         const run_result *r, double median_ms, double min_ms)
+                         bool save_all, const run_result *r, double median_ms, double min_ms)
 {
     printf("{\"allocator\":");
     hl_json_string(stdout, alloc);
@@ -447,8 +458,8 @@ static void print_result(const graph *g, const char *alloc, const char *gc, long
                g->cpython_ms);
     else
         printf(",\"cpython_unreachable\":null,\"cpython_ms\":null");
-    printf(",\"repeat\":%ld,\"collect_ms\":%.3f,\"collect_ms_min\":%.3f", repeat, median_ms,
-           min_ms);
+    printf(",\"repeat\":%ld,\"saveall\":%s,\"collect_ms\":%.3f,\"collect_ms_min\":%.3f",
+           repeat, save_all ? "true" : "false", median_ms, min_ms);
     printf(",\"finalizers_called\":%llu,\"finalizers_called_total\":%llu",
            (unsigned long long)r->finalizers, (unsigned long long)r->finalizers_all);
     printf(",\"live_after\":%zu,\"leaked_objects\":%zu,\"leaked_bytes\":%zu}\n", r->live_after,
@@ -460,6 +471,7 @@ int hl_verb_heap(int argc, char **argv)
 {
     const char *alloc = "malloc", *gc = "stw";
     long repeat = 1;
+    bool save_all = false;
     int first_file = argc;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -471,6 +483,8 @@ int hl_verb_heap(int argc, char **argv)
         } else if (hl_option_value(argc, argv, &i, "--repeat", &v, &bad)) {
             if (bad || !hl_parse_count(v, 100000, &repeat))
                 return hl_usage_error("heap", "--repeat takes a count from 1 to 100000");
+        } else if (strcmp(argv[i], "--saveall") == 0) {
+            save_all = true;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return hl_usage_error("heap", "unknown option '%s'", argv[i]);
         } else {
@@ -502,7 +516,7 @@ int hl_verb_heap(int argc, char **argv)
         double *ms = calloc((size_t)repeat, sizeof *ms);
         run_result r = {0};
         for (long k = 0; ms && k < repeat; k++) {
-            rc = replay(&g, alloc, gc, &r);
+            rc = replay(&g, alloc, gc, save_all, &r);
             if (rc != HL_EXIT_OK || r.out_of_memory)
                 break;
             ms[k] = r.collect_ms;
@@ -514,7 +528,7 @@ int hl_verb_heap(int argc, char **argv)
             double min = ms[0];
             for (long k = 1; k < repeat; k++)
                 min = ms[k] < min ? ms[k] : min;
-            print_result(&g, alloc, gc, repeat, &r, hl_median(ms, (size_t)repeat), min);
+            print_result(&g, alloc, gc, repeat, save_all, &r, hl_median(ms, (size_t)repeat), min);
             bool clean = r.leaked_bytes == 0 &&
                          (!tracing || (r.live_after == 0 && r.leaked_objects == 0));
             if (!clean) {
