@@ -13,6 +13,7 @@
  * checks that nothing is left.
  */
 #include "cli.h"
+#include "graph.h"
 #include "object.h"
 #include "allocator.h"
 
@@ -41,7 +42,7 @@ typedef struct graph_ref {
 
 /* Invariant after loading: every edge's src and dst, and every finalizer's
    node, are below node_count; edges are grouped by source in file order. */
-typedef struct graph {
+typedef struct hl_graph {
     const char *path;
     graph_node *node;
     size_t node_count, node_alloc;
@@ -547,4 +548,50 @@ int hl_verb_heap(int argc, char **argv)
         graph_free(&g);
     }
     return status;
+}
+
+/* ---- the graph API for in-process benchmarks (graph.h) --------------- */
+
+hl_graph *hl_graph_load(const char *path)
+{
+    graph *g = calloc(1, sizeof *g);
+    if (g == NULL)
+        return NULL;
+    g->path = path;
+    if (load_graph(g) != HL_EXIT_OK) {
+        hl_graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+void hl_graph_free(hl_graph *g)
+{
+    if (g) {
+        graph_free(g);
+        free(g);
+    }
+}
+
+long hl_graph_cpython_unreachable(const hl_graph *g)
+{
+    return (long)g->cpython_unreachable;
+}
+
+double hl_graph_cpython_ms(const hl_graph *g)
+{
+    return g->cpython_unreachable >= 0 ? g->cpython_ms : -1.0;
+}
+
+long hl_graph_collect(const hl_graph *g, const char *alloc, const char *gc,
+                      unsigned long long *collect_ns)
+{
+    run_result r;
+    if (replay(g, alloc, gc, false, &r) != HL_EXIT_OK || r.out_of_memory)
+        return -1;
+    *collect_ns = (unsigned long long)(r.collect_ms * 1e6);
+    bool tracing = strcmp(gc, "none") != 0 && strncmp(gc, "none=", 5) != 0;
+    if (r.leaked_bytes || (tracing && (r.live_after || r.leaked_objects)))
+        return -2;
+    return r.unreachable;
 }

@@ -130,6 +130,21 @@ static size_t replay_fast(hl_allocator *a, const hl_trace_op *ops, size_t count,
     return count;
 }
 
+size_t hl_trace_replay(const hl_trace *t, hl_allocator *a, unsigned long long *elapsed_ns)
+{
+    replay rp = {.trace = t, .allocator = a};
+    rp.slots = calloc((size_t)t->slot_count + 1, sizeof *rp.slots);
+    if (rp.slots == NULL)
+        return 0;
+    unsigned long long t0 = hl_now_ns();
+    size_t done = replay_fast(a, t->ops, t->op_count, rp.slots);
+    *elapsed_ns = hl_now_ns() - t0;
+    for (uint32_t slot = 0; slot < t->slot_count; slot++)
+        hl_mem_free(a, rp.slots[slot].block, rp.slots[slot].size);
+    free(rp.slots);
+    return done;
+}
+
 /* ---- --check: patterns ---------------------------------------------------- */
 
 static uint64_t mix64(uint64_t x)

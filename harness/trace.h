@@ -74,4 +74,12 @@ hl_trace *hl_trace_load(const char *path);
 /* Frees a trace from hl_trace_load; NULL is allowed. */
 void hl_trace_free(hl_trace *t);
 
+/* Replays every op of t on a (the caller's, fresh), timing only the op loop
+   into *elapsed_ns, then frees what the trace leaves live.  Returns the ops
+   done: op_count unless an allocation failed.  For in-process benchmarks;
+   the `trace` verb adds --check and reporting around the same loop. */
+struct hl_allocator;
+size_t hl_trace_replay(const hl_trace *t, struct hl_allocator *a,
+                       unsigned long long *elapsed_ns);
+
 #endif
