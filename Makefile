@@ -45,7 +45,7 @@ BIN      := $(BUILD)/heaplab
 export HEAPLAB_RUN := $(RUN)
 export HEAPLAB_BIN := $(abspath $(BIN))
 
-.PHONY: all test test-san test-arm test-oom deps clean format
+.PHONY: all test test-san test-arm test-oom fuzz deps clean format
 
 all: $(BIN)
 
@@ -76,6 +76,19 @@ test-oom:
 	@$(MAKE) --no-print-directory $(BIN)
 	HEAPLAB_OOM=all prove -f tests/10-conformance.t
 
+# The differential fuzzer at length (suites/fuzz.c): FUZZ_SEEDS programs per
+# case (make test runs 600) on every stack, from a base seed that changes
+# with every run unless FUZZ_SEED is given; FUZZ_ARGS narrows the matrix,
+# e.g. FUZZ_ARGS="--alloc freelist_pool --gc generational".  A failure
+# prints its program's seed, a rerun line and the minimal program.
+FUZZ_SEEDS ?= 10000
+fuzz:
+	@tools/deps.sh $(DEPS)
+	@$(MAKE) --no-print-directory $(BIN)
+	@seed=$(or $(FUZZ_SEED),$$(date +%s)); \
+	echo "fuzz: base seed $$seed, $(FUZZ_SEEDS) programs per case and stack"; \
+	HEAPLAB_FUZZ_SEEDS=$(FUZZ_SEEDS) $(RUN) $(BIN) test --suite fuzz --seed $$seed $(FUZZ_ARGS)
+
 deps:
 	@tools/deps.sh all
 
@@ -89,14 +102,15 @@ format:
 # build/heaplab-bench: every heaplab object but harness/main.o, the C
 # benchmarks in bench/, and bench/gbench.cc, the C++ shim that gives them
 # Google Benchmark.  `make bench` runs the whole matrix into results/
-# (bench/run.sh); `make bench-ci` gates instructions per operation under
-# callgrind against bench/ci-baseline.json (bench/ci.sh; CI_UPDATE=1
-# rewrites the baseline); `make bench-arm` builds for aarch64 and runs the
-# quick matrix under qemu, only to prove it works: emulated timings stay in
-# build-arm/ and are never published.  QUICK=1 gives the 3-minute matrix.
+# (bench/run.sh; QUICK=1 gives the 3-minute matrix).  `make bench-ci`
+# gates instructions per operation under callgrind against
+# bench/ci-baseline.json (bench/ci.sh; CI_UPDATE=1 rewrites the baseline,
+# CI_BASELINE=FILE compares with another).  `make bench-arm` builds for
+# aarch64 and runs a quick subset under qemu, only to prove that it works:
+# emulated timings stay in build-arm/ and are never published.
 ifeq ($(ARM),1)
   BENCH_CXX := aarch64-linux-gnu-g++
-  BENCH_DEPS := arm
+  BENCH_DEPS := bench-arm
 else
   BENCH_CXX := $(if $(filter clang,$(CC)),clang++,g++)
   BENCH_DEPS := bench
@@ -126,7 +140,7 @@ bench:
 bench-ci:
 	@tools/deps.sh bench
 	@$(MAKE) --no-print-directory $(BENCH_BIN)
-	BUILD=$(BUILD) CI_UPDATE=$(CI_UPDATE) bench/ci.sh
+	BUILD=$(BUILD) CI_UPDATE=$(CI_UPDATE) CI_BASELINE=$(CI_BASELINE) bench/ci.sh
 
 bench-arm:
 	$(MAKE) ARM=1 QUICK=1 bench

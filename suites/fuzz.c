@@ -1,38 +1,41 @@
 /*
  * suites/fuzz.c — differential fuzzing of a whole stack against the
- * reference model (fuzz_model.h says what it models and why).
+ * reference model of suites/fuzz_model.h (which says what it models).
  *
- * Each case runs thousands of random programs — objects made, linked,
- * unlinked and dropped, weakrefs with callbacks, finalizers that resurrect,
- * gc.collect(g), DEBUG_SAVEALL — on the stack and on the model at once, and
- * compares them after every operation: the number of live objects, which
- * objects died (each node owns a token object that records its own death),
- * every reference count, every object's contents and weakref, the calls of
- * each finalizer and weakref callback, what each collection returned and
- * told the gc callbacks, and the generation of every tracked object.
- * Automatic collection is off, so collections happen only where the program
- * says; a run with small thresholds, where the model could not know when a
- * collection happens, is not made.
+ * Each case runs many random programs — objects made, linked, unlinked and
+ * dropped, weakrefs with callbacks, finalizers that resurrect, gc.collect(g),
+ * DEBUG_SAVEALL — on the stack and on the model at once, and compares them
+ * after every operation: the number of live objects, which objects died
+ * (each node owns a token object that records its own death), every
+ * reference count, every object's contents and weakref, the calls of each
+ * finalizer and weakref callback, and after each collection what it
+ * returned, what the gc callbacks heard and the generation of every tracked
+ * object.  Automatic collection is off: the model cannot know when a
+ * threshold would fire, so small thresholds are not fuzzed.
  *
  * Program k of a case has seed `--seed` + k, so
  *     heaplab test --suite fuzz --case C --alloc A --gc G --seed S
- * runs the program with seed S first.  A failing program is cut down by
- * delta debugging (removing operations while the same kind of failure
- * remains) and printed as pseudo-Python on stderr.
+ * runs the program with seed S first.  The programs run in a child process
+ * (fork) on a copy of the stack as the case set it up, so a crash or a hang
+ * (a watchdog per program) is a failure like any other.  After each
+ * program the stack must be back where the case left it: no object, block
+ * or byte more, invariants intact, no misuse seen by the allocator.
+ * A failed program is cut down by delta debugging — operations removed
+ * while the same kind of failure remains, each try in a fresh child — and
+ * printed as pseudo-Python on stderr.  Under the out-of-memory sweep
+ * (failafter=N, N < 10^9) one program runs in process instead.
  *
- * The programs run in a child process (fork), from the stack exactly as the
- * case set it up, so a crash or a hang (a 20 s watchdog per program) is
- * reported with its program like any other failure; the child then destroys
- * the stack and checks, as the harness does, that nothing leaked.  Under
- * the out-of-memory sweep (failafter=N with N < 10^9) one program runs in
- * process instead.  Environment:
- *   HEAPLAB_FUZZ_SEEDS=N  programs per case (default 600; an eighth with
- *                         --quick); `make fuzz` sets it high
- *   HEAPLAB_FUZZ_FORK=0   run in process, without minimizing (debuggers)
+ * Environment:
+ *   HEAPLAB_FUZZ_SEEDS=N     programs per case (default 600; 75 with --quick)
+ *   HEAPLAB_FUZZ_FORK=0      run in process, unminimized (for a debugger)
+ *   HEAPLAB_FUZZ_SELFTEST=model|crash   tests/60-fuzz.t: a wrong model (one
+ *                            more object expected from every collection that
+ *                            finds any), or a crash in every weakref callback
  */
 #include "fuzz_model.h"
 #include "suite.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,18 +47,21 @@
 #include <unistd.h>
 
 #define DEFAULT_PROGRAMS 600
-#define WATCHDOG_SECONDS 20
-#define MINIMIZE_RUNS 4000
+#define WATCHDOG_SECONDS 20  /* per program; they take milliseconds */
+#define MINIMIZE_TRIES 4000
 #define MINIMIZE_SECONDS 60
 
 typedef struct fuzz_run fuzz_run;
 
-/* Every instance's payload: its id and what its __del__ does. */
+/* An instance's payload: its id and whether its __del__ keeps it. */
 typedef struct payload {
     uint32_t id;
-    uint8_t resurrect; /* as fuzz_node.resurrect */
-    uint8_t into;
+    bool resurrect;
 } payload;
+
+/* Instance slots: the token, s0..s3, the list __del__ appends self to. */
+#define SLOT_INTO (1 + FUZZ_EDGES)
+#define SLOTS (2 + FUZZ_EDGES)
 
 /* A token: a tracked container holding nothing, owned by one node. */
 typedef struct token {
@@ -69,8 +75,8 @@ typedef enum failure_kind {
     GC_CALLBACKS, GENERATION, LEAK, CRASH,
 } failure_kind;
 
-/* What a program run leaves behind; in memory shared with the parent when
-   it runs in a child, so a crash leaves the program that caused it. */
+/* What a program run leaves behind; in memory shared with the parent, so a
+   child that crashes leaves the program that made it crash. */
 typedef struct fuzz_record {
     unsigned long long seed; /* the program running, or that failed */
     unsigned nops;           /* its operations so far, the last one running */
@@ -81,18 +87,21 @@ typedef struct fuzz_record {
 } fuzz_record;
 
 /* The real side of one case.  object[id] is valid exactly while token[id]
-   has not died (a node drops its token only when cleared or freed). */
+   has not died: a node drops its token only when it is cleared or freed. */
 struct fuzz_run {
     hl_test *t;
     hl_runtime *rt;
     const fuzz_shape *shape;
+    const char *selftest;             /* HEAPLAB_FUZZ_SELFTEST, or "" */
     hl_object *cls[2];                /* A (FUZZ_PLAIN) and F (FUZZ_FINAL) */
     hl_object *key[FUZZ_EDGES + 1];   /* dict keys 0..3; -1 holds the token */
     hl_object *garbage;               /* gc.garbage */
-    size_t baseline;                  /* live objects with no program running */
+    size_t baseline, bytes, blocks;   /* live objects, bytes and blocks with no
+                                         program running (free lists empty) */
     bool tearing_down;                /* finalizers no longer resurrect */
     fuzz_record *record;
-    hl_object *object[FUZZ_IDS];
+    /* From here to gc_stops: the program's, zeroed when one starts. */
+    hl_object *object[FUZZ_IDS];      /* object[0] stays NULL: id 0 is none */
     hl_object *token[FUZZ_IDS];
     uint32_t token_deaths[FUZZ_IDS];
     uint32_t roots[FUZZ_IDS];         /* references the test holds */
@@ -105,6 +114,8 @@ struct fuzz_run {
     fuzz_model model;
     unsigned top_id;                  /* the highest id made so far */
     char op_text[120];                /* the operation being checked */
+    fuzz_op failed[FUZZ_MAX_OPS];     /* a failed program, being minimized */
+    fuzz_op candidate[FUZZ_MAX_OPS];  /* it with some operations removed */
 };
 
 /* ---- the real side's hooks --------------------------------------------- */
@@ -129,35 +140,37 @@ static const hl_type token_type = {
     .dealloc = token_dealloc,
 };
 
-static void on_callback(hl_runtime *rt, hl_object *weakref, hl_object *callback)
-{
-    if (callback == NULL || callback->type != &token_type)
-        return; /* shows up as a missing call */
-    token *k = (token *)callback;
-    k->run->callback_calls[k->id]++;
-    if (hl_weakref_get(weakref) != NULL)
-        k->run->uncleared_callbacks++;
-}
-
 static bool alive(const fuzz_run *r, unsigned id)
 {
     return id && r->token[id] && r->token_deaths[id] == 0;
 }
 
-/* __del__: count, then keep self in a root or append it to a list. */
+static void on_callback(hl_runtime *rt, hl_object *weakref, hl_object *callback)
+{
+    if (callback == NULL || callback->type != &token_type)
+        return; /* shows up as a missing call */
+    token *k = (token *)callback;
+    if (strcmp(k->run->selftest, "crash") == 0)
+        raise(SIGSEGV);
+    k->run->callback_calls[k->id]++;
+    k->run->uncleared_callbacks += hl_weakref_get(weakref) != NULL;
+}
+
+/* __del__: count, then keep self in a root, or append it to the list it
+   holds unless that is full. */
 static void on_finalize(hl_runtime *rt, hl_object *self, void *user)
 {
     fuzz_run *r = user;
     payload *p = hl_instance_payload(self);
+    hl_object *into = hl_instance_get(self, SLOT_INTO);
     r->finalizer_calls[p->id]++;
-    if (r->tearing_down)
+    if (r->tearing_down || !p->resurrect) {
         return;
-    if (p->resurrect == 1) {
+    } else if (into == NULL) {
         hl_incref(self);
         r->roots[p->id]++;
-    } else if (p->resurrect == 2 && alive(r, p->into) &&
-               hl_list_size(r->object[p->into]) <= FUZZ_EDGES) {
-        (void)hl_list_append(rt, r->object[p->into], self); /* refused: the sweep stops */
+    } else if (hl_list_size(into) <= FUZZ_EDGES) {
+        (void)hl_list_append(rt, into, self); /* refused: the sweep stops */
     }
 }
 
@@ -165,14 +178,12 @@ static void on_gc(hl_runtime *rt, const char *phase, int generation, size_t coll
                   size_t uncollectable, void *user)
 {
     fuzz_run *r = user;
-    if (strcmp(phase, "start") == 0) {
-        r->gc_starts++;
-    } else {
-        r->gc_stops++;
-        r->gc_collected = collected;
-        r->gc_uncollectable = uncollectable;
-    }
+    bool start = strcmp(phase, "start") == 0;
+    r->gc_starts += start;
+    r->gc_stops += !start;
     r->gc_generation = generation;
+    r->gc_collected = collected;
+    r->gc_uncollectable = uncollectable;
 }
 
 /* ---- executing an operation ---------------------------------------------- */
@@ -183,11 +194,11 @@ static bool make(fuzz_run *r, const fuzz_op *op)
     token *k = (token *)hl_object_new(rt, &token_type, sizeof(token));
     if (k == NULL)
         return false;
-    k->run = r;
-    k->id = op->id;
+    *k = (token){.ob = k->ob, .run = r, .id = op->id};
     hl_gc_track(rt, &k->ob);
     hl_object *tok = &k->ob, *o = NULL;
-    r->token[op->id] = tok;
+    hl_object *items[1 + FUZZ_TUPLE_MAX] = {tok};
+    size_t n = 1;
     switch ((fuzz_kind)op->kind) {
     case FUZZ_PLAIN:
     case FUZZ_FINAL:
@@ -204,15 +215,12 @@ static bool make(fuzz_run *r, const fuzz_op *op)
         if ((o = hl_dict_new(rt)) != NULL && hl_dict_set(rt, o, r->key[FUZZ_EDGES], tok) < 0)
             hl_clearref(rt, &o);
         break;
-    case FUZZ_TUPLE: {
-        hl_object *items[1 + FUZZ_TUPLE_MAX] = {tok};
-        size_t n = 1;
+    case FUZZ_TUPLE:
         for (size_t i = 0; i < FUZZ_TUPLE_MAX; i++)
             if (fuzz_model_alive(&r->model, op->arg[i]))
                 items[n++] = r->object[op->arg[i]];
         o = hl_tuple_pack(rt, n, items);
         break;
-    }
     case FUZZ_WEAKREF:
     case FUZZ_WEAKREF_CB:
         o = hl_weakref_new(rt, r->object[op->arg[0]], tok,
@@ -221,64 +229,64 @@ static bool make(fuzz_run *r, const fuzz_op *op)
     case FUZZ_KINDS:
         break;
     }
+    r->token[op->id] = tok;
     hl_decref(rt, tok);
     r->object[op->id] = o;
     r->roots[op->id] = o != NULL;
     return o != NULL;
 }
 
+/* Runs op on the stack; false when an allocation was refused. */
 static bool exec(fuzz_run *r, const fuzz_op *op, long *found)
 {
     hl_runtime *rt = r->rt;
     hl_object *o = r->object[op->id], *v = r->object[op->arg[0]];
+    bool instance = o && hl_is_instance(o), dict = o && o->type == &hl_dict_type;
+    size_t items = o && o->type == &hl_list_type ? hl_list_size(o) - 1 : 0;
     switch ((fuzz_code)op->code) {
     case FUZZ_NEW:
         return make(r, op);
     case FUZZ_HOLD:
         hl_incref(o);
         r->roots[op->id]++;
-        return true;
+        break;
     case FUZZ_DROP:
         if (r->roots[op->id] > 0) { /* else the check before has failed */
             r->roots[op->id]--;
             hl_decref(rt, o);
         }
-        return true;
+        break;
     case FUZZ_LINK:
-        if (hl_is_instance(o)) {
+        if (instance)
             hl_instance_set(rt, o, 1 + op->slot, v);
-        } else if (o->type == &hl_dict_type) {
+        else if (dict)
             return hl_dict_set(rt, o, r->key[op->slot], v) == 0;
-        } else {
-            size_t n = hl_list_size(o) - 1;
-            if (n < FUZZ_EDGES)
-                return hl_list_append(rt, o, v) == 0;
-            hl_list_set(rt, o, 1 + op->slot % n, v);
-        }
-        return true;
+        else if (items < FUZZ_EDGES)
+            return hl_list_append(rt, o, v) == 0;
+        else
+            hl_list_set(rt, o, 1 + op->slot % items, v);
+        break;
     case FUZZ_UNLINK:
-        if (hl_is_instance(o))
+        if (instance)
             hl_instance_set(rt, o, 1 + op->slot, NULL);
-        else if (o->type == &hl_dict_type)
+        else if (dict)
             (void)hl_dict_delete(rt, o, r->key[op->slot]);
-        else if (hl_list_size(o) > 1)
-            hl_list_delete(rt, o, 1 + op->slot % (hl_list_size(o) - 1));
-        return true;
-    case FUZZ_RESURRECT: {
-        payload *p = hl_instance_payload(o);
-        p->resurrect = op->arg[0] ? 2 : 1;
-        p->into = op->arg[0];
-        return true;
-    }
+        else if (items)
+            hl_list_delete(rt, o, 1 + op->slot % items);
+        break;
+    case FUZZ_RESURRECT:
+        ((payload *)hl_instance_payload(o))->resurrect = true;
+        hl_instance_set(rt, o, SLOT_INTO, r->object[op->arg[0]]);
+        break;
     case FUZZ_COLLECT:
         *found = hl_gc_collect(rt, op->arg[0]);
-        return true;
+        break;
     case FUZZ_SAVEALL:
         hl_gc_set_debug(rt, op->arg[0] ? HL_GC_DEBUG_SAVEALL : 0);
-        return true;
+        break;
     case FUZZ_CLEAR_GARBAGE:
         hl_list_clear(rt, r->garbage);
-        return true;
+        break;
     }
     return true;
 }
@@ -288,9 +296,12 @@ static bool exec(fuzz_run *r, const fuzz_op *op, long *found)
 static hl_test_result fail(fuzz_run *r, failure_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Records the first failure of the program. */
 static hl_test_result fail(fuzz_run *r, failure_kind kind, const char *fmt, ...)
 {
     fuzz_record *rec = r->record;
+    if (rec->failure != PASSED)
+        return HL_TEST_FAIL;
     int n = snprintf(rec->message, sizeof rec->message, "after `%s`: ", r->op_text);
     va_list ap;
     va_start(ap, fmt);
@@ -301,27 +312,20 @@ static hl_test_result fail(fuzz_run *r, failure_kind kind, const char *fmt, ...)
     return HL_TEST_FAIL;
 }
 
-static const char *const kind_name[FUZZ_KINDS] = {"A", "F", "list", "dict", "tuple",
-                                                  "weakref", "weakref+callback"};
-
-static hl_object *expected(const fuzz_run *r, unsigned id)
-{
-    return id ? r->object[id] : NULL;
-}
-
-/* The object's references, item by item, are the model's edges. */
+/* Item by item, the object holds its token and the model's edges. */
 static bool contents_match(const fuzz_run *r, const fuzz_node *n, hl_object *o, hl_object *tok)
 {
+    bool list = n->kind == FUZZ_LIST;
+    size_t used = 1;
     switch ((fuzz_kind)n->kind) {
     case FUZZ_PLAIN:
     case FUZZ_FINAL:
         for (size_t i = 0; i < FUZZ_EDGES; i++)
-            if (hl_instance_get(o, 1 + i) != expected(r, n->edge[i]))
+            if (hl_instance_get(o, 1 + i) != r->object[n->edge[i]])
                 return false;
-        return hl_instance_get(o, 0) == tok;
+        return hl_instance_get(o, 0) == tok && hl_instance_get(o, SLOT_INTO) == r->object[n->into];
     case FUZZ_LIST:
-    case FUZZ_TUPLE: {
-        bool list = n->kind == FUZZ_LIST;
+    case FUZZ_TUPLE:
         if ((list ? hl_list_size(o) : hl_tuple_size(o)) != 1u + n->count)
             return false;
         for (size_t i = 0; i <= n->count; i++)
@@ -329,19 +333,17 @@ static bool contents_match(const fuzz_run *r, const fuzz_node *n, hl_object *o, 
                 (i ? r->object[n->edge[i - 1]] : tok))
                 return false;
         return true;
-    }
-    case FUZZ_DICT: {
-        size_t used = 1;
+    case FUZZ_DICT:
         for (size_t i = 0; i < FUZZ_EDGES; i++) {
             used += n->edge[i] != 0;
-            if (hl_dict_get(o, r->key[i]) != expected(r, n->edge[i]))
+            if (hl_dict_get(o, r->key[i]) != r->object[n->edge[i]])
                 return false;
         }
         return hl_dict_size(o) == used && hl_dict_get(o, r->key[FUZZ_EDGES]) == tok;
-    }
     case FUZZ_WEAKREF:
     case FUZZ_WEAKREF_CB:
-        return hl_weakref_get(o) == expected(r, n->referent) && hl_weakref_callback(o) == tok;
+        return hl_weakref_get(o) == r->object[n->referent] &&
+               hl_weakref_callback(o) == tok;
     case FUZZ_KINDS:
         break;
     }
@@ -350,8 +352,11 @@ static bool contents_match(const fuzz_run *r, const fuzz_node *n, hl_object *o, 
 
 static hl_test_result check_node(fuzz_run *r, unsigned id)
 {
+    static const char *const kind_name[FUZZ_KINDS] = {"A", "F", "list", "dict", "tuple",
+                                                      "weakref", "weakref+callback"};
     const fuzz_node *n = &r->model.node[id];
     const char *kind = kind_name[n->kind];
+    hl_object *o = r->object[id], *tok = r->token[id];
     if (r->token_deaths[id] > 1)
         return fail(r, DEATH, "x%u (%s) was freed %u times", id, kind, r->token_deaths[id]);
     if (n->token.alive != alive(r, id))
@@ -367,16 +372,15 @@ static hl_test_result check_node(fuzz_run *r, unsigned id)
     if (r->roots[id] != n->roots)
         return fail(r, ROOTS, "x%u is held %u times; the model says %u", id, r->roots[id],
                     n->roots);
-    if (n->token.alive && hl_refcount(r->token[id]) != (intptr_t)n->token.refs)
+    if (n->token.alive && hl_refcount(tok) != (intptr_t)n->token.refs)
         return fail(r, REFCOUNT, "x%u's token has refcount %ld; the model says %u", id,
-                    (long)hl_refcount(r->token[id]), n->token.refs);
+                    (long)hl_refcount(tok), n->token.refs);
     if (!n->self.alive || !n->token.alive)
         return HL_TEST_PASS;
-    hl_object *o = r->object[id];
     if (hl_refcount(o) != (intptr_t)n->self.refs)
         return fail(r, REFCOUNT, "x%u (%s) has refcount %ld; the model says %u", id, kind,
                     (long)hl_refcount(o), n->self.refs);
-    if (!contents_match(r, n, o, r->token[id]))
+    if (!contents_match(r, n, o, tok))
         return fail(r, CONTENTS, "x%u (%s) does not hold what the model says", id, kind);
     return HL_TEST_PASS;
 }
@@ -387,10 +391,10 @@ static int identify(const fuzz_run *r, hl_object *op)
     hl_object *tok = NULL;
     if (op->type == &token_type) {
         unsigned id = ((token *)op)->id;
-        return id < FUZZ_IDS && r->token[id] == op ? (int)(id << 1 | 1) : -1;
+        return r->token[id] == op ? (int)(id << 1 | 1) : -1;
     }
     if (hl_is_instance(op))
-        tok = hl_instance_slots(op) == 1 + FUZZ_EDGES ? hl_instance_get(op, 0) : NULL;
+        tok = hl_instance_slots(op) == SLOTS ? hl_instance_get(op, 0) : NULL;
     else if (op->type == &hl_list_type)
         tok = hl_list_size(op) ? hl_list_get(op, 0) : NULL;
     else if (op->type == &hl_tuple_type)
@@ -413,21 +417,20 @@ static hl_test_result check_generations(fuzz_run *r)
         hl_object *list = hl_gc_get_objects(r->rt, g);
         if (list == NULL)
             return HL_TEST_OOM;
-        int bad = -1, bad_gen = 0;
+        int bad = -1, model_gen = 0;
         for (size_t i = 0; i < hl_list_size(list); i++) {
             int ref = identify(r, hl_list_get(list, i));
             if (ref < 0)
                 continue;
             const fuzz_node *n = &r->model.node[ref >> 1];
             const fuzz_object *o = ref & 1 ? &n->token : &n->self;
-            seen[ref]++;
-            if (bad < 0 && (!o->alive || o->gen != g))
-                bad = ref, bad_gen = o->alive ? o->gen : -1;
+            if (++seen[ref] && bad < 0 && (!o->alive || o->gen != g))
+                bad = ref, model_gen = o->alive ? o->gen : -1;
         }
         hl_decref(r->rt, list);
         if (bad >= 0)
             return fail(r, GENERATION, "x%d%s is in generation %d; the model says %d",
-                        bad >> 1, bad & 1 ? "'s token" : "", g, bad_gen);
+                        bad >> 1, bad & 1 ? "'s token" : "", g, model_gen);
     }
     for (unsigned ref = 2; ref < 2 * FUZZ_IDS; ref++) {
         const fuzz_node *n = &r->model.node[ref >> 1];
@@ -441,9 +444,10 @@ static hl_test_result check_generations(fuzz_run *r)
 static hl_test_result check(fuzz_run *r, const fuzz_op *op, long found)
 {
     const fuzz_model *m = &r->model;
+    long expected = m->found + (m->found && strcmp(r->selftest, "model") == 0);
     if (op->code == FUZZ_COLLECT) {
-        if (found != m->found)
-            return fail(r, FOUND, "it returned %ld; the model says %ld", found, m->found);
+        if (found != expected)
+            return fail(r, FOUND, "it returned %ld; the model says %ld", found, expected);
         if (r->gc_starts != 1 || r->gc_stops != 1 || r->gc_generation != m->collected_generation ||
             r->gc_collected != (size_t)m->found || r->gc_uncollectable != 0)
             return fail(r, GC_CALLBACKS,
@@ -461,9 +465,7 @@ static hl_test_result check(fuzz_run *r, const fuzz_op *op, long found)
     if (live != m->live)
         return fail(r, LIVE_COUNT, "%zu objects alive; the model says %zu", live, m->live);
     for (unsigned id = 1; id <= r->top_id; id++) {
-        if (!m->node[id].made)
-            continue;
-        hl_test_result res = check_node(r, id);
+        hl_test_result res = m->node[id].made ? check_node(r, id) : HL_TEST_PASS;
         if (res != HL_TEST_PASS)
             return res;
     }
@@ -472,27 +474,25 @@ static hl_test_result check(fuzz_run *r, const fuzz_op *op, long found)
 
 /* ---- one program ----------------------------------------------------------- */
 
-/* Drops everything the program made, breaking every cycle first, so the
-   stack is back where the case left it; true when it is. */
-static bool teardown(fuzz_run *r)
+/* Empties every object the program made, so every cycle is broken, and
+   drops the test's references; then the stack must be back where the case
+   left it: no object, block or byte more (free lists emptied), invariants
+   intact, no misuse seen by the allocator. */
+static hl_test_result teardown(fuzz_run *r)
 {
     hl_runtime *rt = r->rt;
+    unsigned held[FUZZ_IDS], n = 0;
     r->tearing_down = true;
     hl_gc_set_debug(rt, 0);
     hl_list_clear(rt, r->garbage);
-    unsigned held[FUZZ_IDS];
-    size_t n = 0;
     for (unsigned id = 1; id < FUZZ_IDS; id++)
-        if (r->object[id] && alive(r, id)) {
-            hl_incref(r->object[id]);
-            held[n++] = id;
-        }
-    for (size_t i = 0; i < n; i++) {
+        if (r->object[id] && alive(r, id))
+            hl_incref(r->object[held[n++] = id]);
+    for (unsigned i = 0; i < n; i++) {
         hl_object *o = r->object[held[i]];
-        if (hl_is_instance(o))
-            for (size_t s = 0; s <= FUZZ_EDGES; s++)
-                hl_instance_set(rt, o, s, NULL);
-        else if (o->type == &hl_list_type)
+        for (size_t s = 0; hl_is_instance(o) && s < SLOTS; s++)
+            hl_instance_set(rt, o, s, NULL);
+        if (o->type == &hl_list_type)
             hl_list_clear(rt, o);
         else if (o->type == &hl_dict_type)
             hl_dict_clear(rt, o);
@@ -500,27 +500,29 @@ static bool teardown(fuzz_run *r)
     for (unsigned id = 1; id < FUZZ_IDS; id++)
         for (; r->roots[id]; r->roots[id]--)
             hl_decref(rt, r->object[id]);
-    for (size_t i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++)
         hl_decref(rt, r->object[held[i]]);
     r->tearing_down = false;
-    return hl_runtime_live_objects(rt) == r->baseline;
+    hl_clear_free_lists(rt);
+    hl_alloc_stats stats;
+    hl_allocator_stats(hl_runtime_allocator(rt), &stats);
+    char why[300] = "";
+    snprintf(r->op_text, sizeof r->op_text, "the end");
+    if (hl_runtime_live_objects(rt) != r->baseline || stats.counts.live_bytes != r->bytes ||
+        stats.counts.live_blocks != r->blocks)
+        return fail(r, LEAK, "%ld objects, %ld bytes in %ld blocks more than before the program, "
+                             "once every object was emptied and every reference dropped",
+                    (long)(hl_runtime_live_objects(rt) - r->baseline),
+                    (long)(stats.counts.live_bytes - r->bytes),
+                    (long)(stats.counts.live_blocks - r->blocks));
+    if (stats.impl.errors_detected || !hl_runtime_validate(rt, why, sizeof why))
+        return fail(r, LEAK, "%llu misuses seen by the allocator; validate: %s",
+                    (unsigned long long)stats.impl.errors_detected, why[0] ? why : "ok");
+    return HL_TEST_PASS;
 }
 
-static void reset(fuzz_run *r)
-{
-    memset(r->object, 0, sizeof r->object);
-    memset(r->token, 0, sizeof r->token);
-    memset(r->token_deaths, 0, sizeof r->token_deaths);
-    memset(r->roots, 0, sizeof r->roots);
-    memset(r->finalizer_calls, 0, sizeof r->finalizer_calls);
-    memset(r->callback_calls, 0, sizeof r->callback_calls);
-    r->uncleared_callbacks = r->gc_starts = r->gc_stops = 0;
-    r->top_id = 0;
-    fuzz_model_init(&r->model, hl_gc_generations(r->rt), r->t->tracing);
-}
-
-/* Runs the program with `seed` (replay NULL: generated, ending with a full
-   collection) or the operations given, checking after each. */
+/* Runs the program with `seed` (replay NULL: generated, and ending with a
+   full collection) or the operations given, checking after each. */
 static hl_test_result run_program(fuzz_run *r, unsigned long long seed, const fuzz_op *replay,
                                   unsigned nreplay)
 {
@@ -528,16 +530,14 @@ static hl_test_result run_program(fuzz_run *r, unsigned long long seed, const fu
     uint64_t rng = seed;
     unsigned count = replay ? nreplay : r->shape->ops;
     hl_test_result result = HL_TEST_PASS;
-    reset(r);
-    rec->seed = seed;
-    rec->nops = 0;
-    rec->failure = PASSED;
-    rec->message[0] = '\0';
+    memset(r->object, 0, offsetof(fuzz_run, gc_generation) - offsetof(fuzz_run, object));
+    fuzz_model_init(&r->model, hl_gc_generations(r->rt), r->t->tracing);
+    r->top_id = 0;
+    *rec = (fuzz_record){.seed = seed, .result = rec->result};
     for (unsigned i = 0; i < count && result == HL_TEST_PASS; i++) {
-        fuzz_op op = replay ? replay[i]
-                     : i + 1 < count
-                         ? fuzz_generate(&r->model, r->shape, &rng, r->top_id + 1)
-                         : (fuzz_op){.code = FUZZ_COLLECT, .arg = {2}};
+        fuzz_op op = replay          ? replay[i]
+                     : i + 1 < count ? fuzz_generate(&r->model, r->shape, &rng, r->top_id + 1)
+                                     : (fuzz_op){.code = FUZZ_COLLECT, .arg = {2}};
         if (!fuzz_model_valid(&r->model, &op))
             continue;
         rec->ops[rec->nops++] = op;
@@ -546,201 +546,116 @@ static hl_test_result run_program(fuzz_run *r, unsigned long long seed, const fu
             r->top_id = op.id;
         long found = 0;
         uint64_t refused = hl_runtime_out_of_memory(r->rt);
-        if (!exec(r, &op, &found) || hl_runtime_out_of_memory(r->rt) != refused) {
-            result = HL_TEST_OOM; /* the sweep refused an allocation: stop */
-            break;
-        }
-        fuzz_model_apply(&r->model, &op);
-        result = check(r, &op, found);
+        if (!exec(r, &op, &found) || hl_runtime_out_of_memory(r->rt) != refused)
+            result = HL_TEST_OOM; /* the sweep refused an allocation: stop there */
+        else
+            fuzz_model_apply(&r->model, &op), result = check(r, &op, found);
     }
-    if (!teardown(r) && result == HL_TEST_PASS)
-        result = fail(r, LEAK, "%zu objects left once the program's references were dropped",
-                      hl_runtime_live_objects(r->rt) - r->baseline);
-    return result;
+    return teardown(r) == HL_TEST_FAIL ? HL_TEST_FAIL : result;
 }
 
-/* ---- child processes, minimizing, printing --------------------------------- */
+/* ---- children, minimizing, printing -------------------------------------- */
 
-/* Runs fn(r, arg) in a child process on a copy of the stack as it is now;
-   the failure kind it ended with (CRASH for a signal or a hang).  Without
-   a child (fork refused) it reports PASSED and leaves result at -1. */
-static failure_kind in_child(fuzz_run *r, void (*fn)(fuzz_run *, void *), void *arg)
+typedef struct batch {
+    unsigned long long first; /* seed of the first program */
+    unsigned count;           /* programs */
+    const fuzz_op *ops;       /* or one program of n operations */
+    unsigned n;
+} batch;
+
+static void child_main(fuzz_run *r, const batch *b)
 {
+    hl_test_result res = HL_TEST_PASS;
+    for (unsigned k = 0; k < b->count && res == HL_TEST_PASS; k++) {
+        alarm(WATCHDOG_SECONDS);
+        res = run_program(r, b->first + k, b->ops, b->n);
+    }
+    alarm(0);
+    r->record->result = res;
+}
+
+/* Runs the batch in a child on a copy of the stack as it is now: the kind
+   of failure it ended with, CRASH for a signal or a hang; -1 if no child. */
+static int in_child(fuzz_run *r, const batch *b)
+{
+    fuzz_record *rec = r->record;
     fflush(NULL);
-    r->record->result = -1;
-    r->record->failure = PASSED;
+    rec->result = -1;
+    rec->failure = PASSED;
     pid_t pid = fork();
     if (pid < 0)
-        return PASSED;
+        return -1;
     if (pid == 0) {
-        fn(r, arg);
+        child_main(r, b);
         _exit(0);
     }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    if (WIFSIGNALED(status) || r->record->result < 0) {
+    if ((WIFSIGNALED(status) || rec->result < 0) && rec->failure == PASSED) {
         int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-        snprintf(r->record->message, sizeof r->record->message, "%s (%s)",
+        snprintf(rec->message, sizeof rec->message, "%s (%s)",
                  sig == SIGALRM ? "hung: no end within the watchdog's time"
                                 : "crashed: the child process died",
-                 sig ? strsignal(sig) : "exit without a result");
-        r->record->failure = CRASH;
+                 sig ? strsignal(sig) : "no result");
+        rec->failure = CRASH;
     }
-    return r->record->failure;
+    return (int)rec->failure;
 }
 
-typedef struct replay {
-    const fuzz_op *ops;
-    unsigned n;
+typedef struct minimizing {
+    fuzz_run *run;
     unsigned long long seed;
-} replay;
+    int kind;        /* the failure to keep */
+    time_t deadline;
+} minimizing;
 
-static void child_replay(fuzz_run *r, void *arg)
+static bool still_fails(void *arg, const fuzz_op *ops, unsigned n)
 {
-    const replay *p = arg;
-    alarm(WATCHDOG_SECONDS);
-    r->record->result = run_program(r, p->seed, p->ops, p->n);
+    minimizing *m = arg;
+    batch b = {.first = m->seed, .count = 1, .ops = ops, .n = n};
+    return time(NULL) < m->deadline && in_child(m->run, &b) == m->kind;
 }
 
-static failure_kind try_ops(fuzz_run *r, const fuzz_op *ops, unsigned n, unsigned long long seed)
-{
-    replay p = {ops, n, seed};
-    return in_child(r, child_replay, &p);
-}
-
-/* Delta debugging over the operations: drop chunks, halving them, while the
-   same kind of failure remains.  Returns the new count. */
-static unsigned minimize(fuzz_run *r, fuzz_op *ops, unsigned n, failure_kind kind,
-                         unsigned long long seed)
-{
-    static fuzz_op candidate[FUZZ_MAX_OPS];
-    unsigned chunks = 2, runs = 0;
-    time_t start = time(NULL);
-    while (n > 1 && runs < MINIMIZE_RUNS && time(NULL) - start < MINIMIZE_SECONDS) {
-        unsigned size = (n + chunks - 1) / chunks;
-        bool reduced = false;
-        for (unsigned from = 0; from < n && !reduced; from += size, runs++) {
-            unsigned k = 0;
-            for (unsigned i = 0; i < n; i++)
-                if (i < from || i >= from + size)
-                    candidate[k++] = ops[i];
-            if (k && try_ops(r, candidate, k, seed) == kind) {
-                memcpy(ops, candidate, k * sizeof *ops);
-                n = k;
-                chunks = chunks > 2 ? chunks - 1 : 2;
-                reduced = true;
-            }
-        }
-        if (!reduced) {
-            if (chunks >= n)
-                break;
-            chunks = chunks * 2 < n ? chunks * 2 : n;
-        }
-    }
-    return n;
-}
-
-static void print_program(fuzz_run *r, const fuzz_op *ops, unsigned n)
-{
-    fuzz_model *m = &r->model;
-    fuzz_model_init(m, hl_gc_generations(r->rt), r->t->tracing);
-    fprintf(stderr, "#     import gc, weakref   # xN: object N, named without being held;\n"
-                    "#                          # hold/drop: a reference the test keeps\n");
-    for (unsigned i = 0; i < n; i++) {
-        char line[120];
-        if (!fuzz_model_valid(m, &ops[i]))
-            continue;
-        fuzz_format(m, &ops[i], line, sizeof line);
-        fuzz_model_apply(m, &ops[i]);
-        fprintf(stderr, "#     %s\n", line);
-    }
-}
-
-/* A failed program: cut it down (when programs run in children), print it,
-   and say so in the TAP line. */
+/* A failed program: cut it down (when programs run in children), print it
+   on stderr, and say so in the TAP line. */
 static hl_test_result report_failure(fuzz_run *r, const char *case_name, bool forking)
 {
     hl_test *t = r->t;
     fuzz_record *rec = r->record;
-    static fuzz_op ops[FUZZ_MAX_OPS];
+    fuzz_op *ops = r->failed;
     unsigned n = rec->nops;
     unsigned long long seed = rec->seed;
-    failure_kind kind = rec->failure;
+    int kind = (int)rec->failure;
     char first[sizeof rec->message];
     memcpy(ops, rec->ops, n * sizeof *ops);
     snprintf(first, sizeof first, "%s", rec->message);
-    if (n == 0) /* after the last program, in the child's final checks */
-        return hl_test_fail(t, __FILE__, __LINE__, "%s", first);
-    bool alone = forking && try_ops(r, ops, n, seed) == kind;
+    /* Alone, from the stack as the case set it up: does it still fail? */
+    batch b = {.first = seed, .count = 1, .ops = ops, .n = n};
+    bool alone = forking && in_child(r, &b) == kind;
+    if (alone) {
+        minimizing m = {r, seed, kind, time(NULL) + MINIMIZE_SECONDS};
+        b.n = n = fuzz_minimize(ops, n, r->candidate, MINIMIZE_TRIES, still_fails, &m);
+        in_child(r, &b); /* for the minimal program's own message */
+    }
+    fprintf(stderr, "# fuzz/%s [%s %s]: program %llu: %s\n", case_name, t->alloc_spec,
+            t->gc_name, seed, first);
+    fprintf(stderr, "# rerun: heaplab test --suite fuzz --case %s --alloc %s --gc %s --seed %llu\n",
+            case_name, t->alloc_spec, t->gc_name, alone || !forking ? seed : t->seed);
+    fprintf(stderr, "# %s (%u operations):\n",
+            alone     ? "the minimal program"
+            : forking ? "the program; alone it passes, so the programs before it matter"
+                      : "the program",
+            n);
+    fuzz_model_init(&r->model, hl_gc_generations(r->rt), t->tracing);
+    fuzz_print(stderr, &r->model, ops, n);
     if (alone)
-        n = minimize(r, ops, n, kind, seed);
-    if (alone)
-        try_ops(r, ops, n, seed); /* for the minimal program's message */
-    fprintf(stderr,
-            "# fuzz/%s [%s %s]: program %llu failed %s\n"
-            "# rerun: heaplab test --suite fuzz --case %s --alloc %s --gc %s --seed %llu\n"
-            "# %s program (%u operations):\n",
-            case_name, t->alloc_spec, t->gc_name, seed, first, case_name, t->alloc_spec,
-            t->gc_name, seed, alone ? "minimal" : "the whole", n);
-    print_program(r, ops, n);
-    if (alone)
-        fprintf(stderr, "#   which fails %s\n", rec->message);
-    return hl_test_fail(t, __FILE__, __LINE__, "program %llu: %s (%s program on stderr)", seed,
-                        first, alone ? "minimal" : "whole");
+        fprintf(stderr, "# which fails: %s\n", rec->message);
+    return hl_test_fail(t, __FILE__, __LINE__, "program %llu: %s (program on stderr)", seed,
+                        first);
 }
 
 /* ---- the cases ------------------------------------------------------------- */
-
-typedef struct batch {
-    unsigned long long first; /* seed of the first program */
-    unsigned count;
-} batch;
-
-/* The harness's teardown, in the child that ran the programs: the stack
-   destroyed, nothing leaked, no misuse seen by the allocator. */
-static hl_test_result destroy_stack(fuzz_run *r)
-{
-    hl_test *t = r->t;
-    char why[300];
-    r->record->nops = 0;
-    snprintf(r->op_text, sizeof r->op_text, "the last program");
-    if (!hl_runtime_validate(r->rt, why, sizeof why))
-        return fail(r, LEAK, "validate: %s", why);
-    hl_gc_remove_callback(r->rt, on_gc, r);
-    for (size_t i = 0; i < HL_TEST_VARS; i++)
-        hl_clearref(r->rt, &t->var[i]);
-    hl_alloc_stats stats;
-    hl_allocator_stats(hl_runtime_allocator(r->rt), &stats);
-    hl_runtime_report report;
-    hl_runtime_destroy(r->rt, &report);
-    if (report.leaked_objects || report.live_objects || report.live_bytes || report.live_blocks)
-        return fail(r, LEAK, "destroy: %zu leaked containers; %zu objects, %zu bytes left",
-                    report.leaked_objects, report.live_objects, report.live_bytes);
-    if (stats.impl.errors_detected)
-        return fail(r, LEAK, "the allocator reported %llu misuses",
-                    (unsigned long long)stats.impl.errors_detected);
-    return HL_TEST_PASS;
-}
-
-static void child_batch(fuzz_run *r, void *arg)
-{
-    const batch *b = arg;
-    hl_test_result res = HL_TEST_PASS;
-    for (unsigned k = 0; k < b->count && res == HL_TEST_PASS; k++) {
-        alarm(WATCHDOG_SECONDS);
-        res = run_program(r, b->first + k, NULL, 0);
-    }
-    alarm(0);
-    r->record->result = res == HL_TEST_PASS ? destroy_stack(r) : res;
-}
-
-static unsigned programs(const hl_test *t)
-{
-    const char *env = getenv("HEAPLAB_FUZZ_SEEDS");
-    unsigned n = env && *env ? (unsigned)strtoul(env, NULL, 10) : DEFAULT_PROGRAMS;
-    return t->quick && !(env && *env) ? (n + 7) / 8 : n;
-}
 
 static hl_object *hold(hl_test *t, hl_object *op, bool *ok)
 {
@@ -755,17 +670,19 @@ static hl_test_result run_case(hl_test *t, const char *name, const fuzz_shape *s
     fuzz_run *r = calloc(1, sizeof *r);
     fuzz_record *rec = mmap(NULL, sizeof *rec, PROT_READ | PROT_WRITE,
                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    const char *selftest = getenv("HEAPLAB_FUZZ_SELFTEST");
     if (r == NULL || rec == MAP_FAILED) {
         free(r);
         HL_FAIL("no memory for the fuzzer's state");
     }
-    *r = (fuzz_run){.t = t, .rt = rt, .shape = shape, .record = rec};
+    *r = (fuzz_run){.t = t, .rt = rt, .shape = shape, .record = rec,
+                    .selftest = selftest ? selftest : ""};
     hl_gc_disable(rt);
     bool ok = true;
     for (int k = 0; k < 2; k++)
         r->cls[k] = hold(t, hl_class_new(rt, &(hl_class_spec){
                                                  .name = k ? "F" : "A",
-                                                 .slots = 1 + FUZZ_EDGES,
+                                                 .slots = SLOTS,
                                                  .finalize = k ? on_finalize : NULL,
                                                  .user = r,
                                                  .payload = sizeof(payload)}),
@@ -778,41 +695,54 @@ static hl_test_result run_case(hl_test *t, const char *name, const fuzz_shape *s
         munmap(rec, sizeof *rec);
         HL_FAIL("cannot set the case up");
     }
+    hl_clear_free_lists(rt);
+    hl_alloc_stats stats;
+    hl_allocator_stats(hl_runtime_allocator(rt), &stats);
     r->baseline = hl_runtime_live_objects(rt);
+    r->bytes = stats.counts.live_bytes;
+    r->blocks = stats.counts.live_blocks;
 
-    /* Under the out-of-memory sweep: one program, in process. */
-    const char *spec = t->alloc_spec;
-    bool sweep = strncmp(spec, "failafter=", 10) == 0 && strtoull(spec + 10, NULL, 10) < 1000000000;
-    const char *fork_env = getenv("HEAPLAB_FUZZ_FORK");
+    const char *env = getenv("HEAPLAB_FUZZ_SEEDS"), *fork_env = getenv("HEAPLAB_FUZZ_FORK");
+    bool sweep = strncmp(t->alloc_spec, "failafter=", 10) == 0 &&
+                 strtoull(t->alloc_spec + 10, NULL, 10) < 1000000000;
     bool forking = !sweep && !(fork_env && strcmp(fork_env, "0") == 0);
-    batch b = {t->seed, sweep ? 1 : programs(t)};
+    batch b = {.first = t->seed,
+               .count = env && *env ? (unsigned)strtoul(env, NULL, 10) : DEFAULT_PROGRAMS};
+    if (sweep)
+        b.count = 1;
+    else if (t->quick && !(env && *env))
+        b.count /= 8;
     hl_test_result res = HL_TEST_PASS;
-    if (forking && in_child(r, child_batch, &b) == PASSED && rec->result >= 0) {
-        res = (hl_test_result)rec->result;
-    } else if (forking && rec->failure != PASSED) {
+    int failure = forking ? in_child(r, &b) : -1;
+    if (failure > PASSED)
         res = HL_TEST_FAIL;
-    } else {
-        forking = false;
-        for (unsigned k = 0; k < b.count && res == HL_TEST_PASS; k++)
-            res = run_program(r, b.first + k, NULL, 0);
-    }
+    else if (failure == PASSED)
+        res = (hl_test_result)rec->result;
+    for (unsigned k = 0; failure < 0 && k < b.count && res == HL_TEST_PASS; k++)
+        res = run_program(r, b.first + k, NULL, 0);
     if (res == HL_TEST_FAIL)
-        res = report_failure(r, name, forking);
+        res = report_failure(r, name, failure >= 0);
     hl_gc_remove_callback(rt, on_gc, r);
-    /* Objects left behind by a failed program may still call back into r
-       while the harness reclaims them: r then stays allocated on purpose. */
+    hl_gc_enable(rt);
+    munmap(rec, sizeof *rec);
+    /* Objects a failed program left may still call back into r while the
+       harness reclaims them: r then stays allocated, on purpose. */
     if (hl_runtime_live_objects(rt) == r->baseline)
         free(r);
-    munmap(rec, sizeof *rec);
-    hl_gc_enable(rt);
     return res;
 }
 
-/* Weights per operation: NEW HOLD DROP LINK UNLINK RESURRECT COLLECT
-   SAVEALL CLEAR_GARBAGE. */
-static const fuzz_shape small_shape = {60, 10, {20, 2, 26, 34, 4, 6, 8, 1, 2}, 40};
-static const fuzz_shape large_shape = {300, 40, {26, 4, 16, 26, 6, 5, 10, 1, 2}, 50};
-static const fuzz_shape young_shape = {200, 24, {24, 4, 16, 22, 6, 5, 20, 1, 2}, 75};
+/* Operations per program; nodes alive before making more is discouraged;
+   weights of NEW HOLD DROP LINK UNLINK RESURRECT COLLECT SAVEALL
+   CLEAR_GARBAGE; the percentage of collections of generation 0; weights of
+   A F list dict tuple weakref weakref+callback.  young_collections leans
+   on finalizers and weakrefs across generations. */
+static const fuzz_shape small_shape = {60, 10, {20, 2, 26, 34, 4, 6, 8, 1, 2}, 40,
+                                       {22, 22, 16, 14, 12, 10, 4}};
+static const fuzz_shape large_shape = {300, 40, {26, 4, 16, 26, 6, 5, 10, 1, 2}, 50,
+                                       {22, 22, 16, 14, 12, 10, 4}};
+static const fuzz_shape young_shape = {200, 24, {24, 4, 20, 26, 4, 10, 16, 1, 2}, 70,
+                                       {14, 30, 12, 8, 6, 8, 22}};
 
 static hl_test_result test_small(hl_test *t)
 {
@@ -837,7 +767,7 @@ static const hl_test_case cases[] = {
 
 const hl_suite hl_suite_fuzz = {
     .name = "fuzz",
-    .description = "random programs checked against a reference model of CPython's semantics",
+    .description = "random programs against a reference model of CPython's semantics",
     .cases = cases,
     .count = sizeof cases / sizeof cases[0],
 };

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #define REFS (2 * FUZZ_IDS)
+#define OUT_MAX (FUZZ_EDGES + 2) /* edges, the __del__ target, the token */
 
 static fuzz_object *object(fuzz_model *m, unsigned ref)
 {
@@ -43,8 +44,9 @@ bool fuzz_model_alive(const fuzz_model *m, unsigned id)
     return id != 0 && id < FUZZ_IDS && m->node[id].self.alive;
 }
 
-/* The strong references node `id` holds, as refs: its edges and token. */
-static size_t out_refs(const fuzz_model *m, unsigned id, unsigned out[FUZZ_EDGES + 1])
+/* The strong references node `id` holds, as refs: its edges, the list its
+   __del__ appends to, and its token, last. */
+static size_t out_refs(const fuzz_model *m, unsigned id, unsigned out[OUT_MAX])
 {
     const fuzz_node *n = &m->node[id];
     size_t k = 0;
@@ -53,6 +55,8 @@ static size_t out_refs(const fuzz_model *m, unsigned id, unsigned out[FUZZ_EDGES
     for (size_t i = 0; i < edges; i++)
         if (n->edge[i])
             out[k++] = (unsigned)n->edge[i] << 1;
+    if (n->into)
+        out[k++] = (unsigned)n->into << 1;
     out[k++] = id << 1 | 1;
     return k;
 }
@@ -73,18 +77,19 @@ static void release(fuzz_model *m, unsigned ref)
         m->pending[m->npending++] = (uint16_t)ref;
 }
 
-/* __del__: keeps self in a root, or appends it to a list not yet full.
-   It only ever adds references, so it never frees anything itself. */
+/* __del__: keeps self in a root, or appends it to the list it holds (if
+   not full).  It only ever adds references, so it never frees anything. */
 static void run_finalizer(fuzz_model *m, unsigned id)
 {
     fuzz_node *n = &m->node[id];
     n->finalized = true;
     n->finalizer_calls++;
-    if (n->resurrect == 1) {
+    if (!n->resurrect) {
+        return;
+    } else if (!n->into) {
         n->roots++;
         n->self.refs++;
-    } else if (n->resurrect == 2 && fuzz_model_alive(m, n->into) &&
-               m->node[n->into].count < FUZZ_EDGES) {
+    } else if (m->node[n->into].count < FUZZ_EDGES) {
         fuzz_node *list = &m->node[n->into];
         list->edge[list->count++] = (uint8_t)id;
         n->self.refs++;
@@ -125,7 +130,7 @@ static void free_node(fuzz_model *m, unsigned id)
     n->self.alive = false;
     n->self.died = m->stamp;
     m->live--;
-    unsigned out[FUZZ_EDGES + 1];
+    unsigned out[OUT_MAX];
     size_t k = out_refs(m, id, out);
     for (size_t i = 0; i < k; i++)
         release(m, out[i]);
@@ -142,7 +147,7 @@ static bool reaches(const fuzz_model *m, unsigned x, unsigned w)
     seen[x] = true;
     while (top) {
         unsigned id = stack[--top];
-        unsigned out[FUZZ_EDGES + 1];
+        unsigned out[OUT_MAX];
         size_t k = out_refs(m, id, out);
         for (size_t i = 0; i + 1 < k; i++) { /* the last is the token */
             unsigned y = out[i] >> 1;
@@ -209,7 +214,7 @@ static void mark_reachable(fuzz_model *m, uint8_t mark[REFS], const int32_t gc_r
         unsigned r = stack[--top];
         if (r & 1)
             continue; /* tokens hold nothing */
-        unsigned out[FUZZ_EDGES + 1];
+        unsigned out[OUT_MAX];
         size_t k = out_refs(m, r >> 1, out);
         for (size_t i = 0; i < k; i++)
             if (mark[out[i]] == UNREACHABLE) {
@@ -227,7 +232,7 @@ static void external_refs(fuzz_model *m, const uint8_t mark[REFS], int32_t gc_re
     for (unsigned id = 1; id < FUZZ_IDS; id++) {
         if (mark[id << 1] != UNREACHABLE)
             continue;
-        unsigned out[FUZZ_EDGES + 1];
+        unsigned out[OUT_MAX];
         size_t k = out_refs(m, id, out);
         for (size_t i = 0; i < k; i++)
             if (mark[out[i]] == UNREACHABLE)
@@ -306,7 +311,7 @@ static long collect(fuzz_model *m, int requested)
     for (unsigned id = 1; id < FUZZ_IDS; id++) {
         if (mark[id << 1] != UNREACHABLE)
             continue;
-        unsigned out[FUZZ_EDGES + 1];
+        unsigned out[OUT_MAX];
         size_t k = out_refs(m, id, out);
         for (size_t i = 0; i < k; i++)
             if (mark[out[i]] != UNREACHABLE)
@@ -325,8 +330,7 @@ bool fuzz_model_targeted(const fuzz_model *m, unsigned y, unsigned x)
 {
     for (unsigned id = 1; id < FUZZ_IDS; id++) {
         const fuzz_node *n = &m->node[id];
-        if (id != x && n->self.alive && n->kind == FUZZ_FINAL && !n->finalized &&
-            n->resurrect == 2 && n->into == y)
+        if (id != x && n->self.alive && n->kind == FUZZ_FINAL && !n->finalized && n->into == y)
             return true;
     }
     return false;
@@ -444,7 +448,11 @@ void fuzz_model_apply(fuzz_model *m, const fuzz_op *op)
         unlink_slot(m, n, op->slot);
         break;
     case FUZZ_RESURRECT:
-        n->resurrect = op->arg[0] ? 2 : 1;
+        n->resurrect = true;
+        if (op->arg[0])
+            m->node[op->arg[0]].self.refs++;
+        if (n->into)
+            release(m, (unsigned)n->into << 1);
         n->into = op->arg[0];
         break;
     case FUZZ_COLLECT:
@@ -502,68 +510,59 @@ static unsigned weighted(uint64_t *rng, const unsigned *weight, size_t n)
 fuzz_op fuzz_generate(const fuzz_model *m, const fuzz_shape *shape, uint64_t *rng,
                       unsigned next_id)
 {
-    static const unsigned kind_weight[FUZZ_KINDS] = {22, 22, 16, 14, 12, 10, 4};
-    uint8_t alive[FUZZ_IDS], mutable[FUZZ_IDS], instances[FUZZ_IDS], finals[FUZZ_IDS],
-        lists[FUZZ_IDS], rooted[FUZZ_IDS];
-    size_t n_alive = 0, n_mutable = 0, n_instances = 0, n_finals = 0, n_lists = 0,
-           n_rooted = 0;
+    enum { ALIVE, MUTABLE, INSTANCE, UNFINALIZED, FREE_LIST, ROOTED, SETS };
+    uint8_t set[SETS][FUZZ_IDS];
+    size_t size[SETS] = {0};
     for (unsigned id = 1; id < FUZZ_IDS; id++) {
         const fuzz_node *n = &m->node[id];
-        if (!n->self.alive)
-            continue;
-        alive[n_alive++] = (uint8_t)id;
-        if (fuzz_kind_is_mutable(n->kind))
-            mutable[n_mutable++] = (uint8_t)id;
-        if (fuzz_kind_is_instance(n->kind))
-            instances[n_instances++] = (uint8_t)id;
-        if (n->kind == FUZZ_FINAL && !n->finalized)
-            finals[n_finals++] = (uint8_t)id;
-        if (n->kind == FUZZ_LIST && !fuzz_model_targeted(m, id, 0))
-            lists[n_lists++] = (uint8_t)id;
-        if (n->roots)
-            rooted[n_rooted++] = (uint8_t)id;
+        bool in[SETS] = {n->self.alive, fuzz_kind_is_mutable(n->kind),
+                         fuzz_kind_is_instance(n->kind), n->kind == FUZZ_FINAL && !n->finalized,
+                         n->kind == FUZZ_LIST && !fuzz_model_targeted(m, id, 0), n->roots > 0};
+        for (int k = 0; k < SETS && n->self.alive; k++)
+            if (in[k])
+                set[k][size[k]++] = (uint8_t)id;
     }
     fuzz_op op = {.code = (uint8_t)weighted(rng, shape->weight, FUZZ_CLEAR_GARBAGE + 1)};
     if (m->saveall && fuzz_random(rng) % 8 == 0)
         op.code = FUZZ_SAVEALL; /* DEBUG_SAVEALL stays on for a few operations only */
-    if (op.code == FUZZ_NEW && n_alive >= shape->max_live)
-        op.code = n_rooted ? FUZZ_DROP : FUZZ_COLLECT;
-    if ((op.code == FUZZ_HOLD && !n_alive) || (op.code == FUZZ_DROP && !n_rooted) ||
-        ((op.code == FUZZ_LINK || op.code == FUZZ_UNLINK) && !n_mutable) ||
-        (op.code == FUZZ_RESURRECT && !n_finals))
+    if (op.code == FUZZ_NEW && size[ALIVE] >= shape->max_live)
+        op.code = size[ROOTED] ? FUZZ_DROP : FUZZ_COLLECT;
+    if ((op.code == FUZZ_HOLD && !size[ALIVE]) || (op.code == FUZZ_DROP && !size[ROOTED]) ||
+        ((op.code == FUZZ_LINK || op.code == FUZZ_UNLINK) && !size[MUTABLE]) ||
+        (op.code == FUZZ_RESURRECT && !size[UNFINALIZED]))
         op.code = FUZZ_NEW;
     if (op.code == FUZZ_NEW && next_id >= FUZZ_IDS)
         op.code = FUZZ_COLLECT;
+#define PICK(k) ((uint8_t)pick(rng, set[k], size[k]))
     switch ((fuzz_code)op.code) {
     case FUZZ_NEW:
         op.id = (uint8_t)next_id;
-        op.kind = (uint8_t)weighted(rng, kind_weight, FUZZ_KINDS);
-        if ((op.kind == FUZZ_WEAKREF || op.kind == FUZZ_WEAKREF_CB) && !n_instances)
+        op.kind = (uint8_t)weighted(rng, shape->kind_weight, FUZZ_KINDS);
+        if (is_weakref(op.kind) && !size[INSTANCE])
             op.kind = FUZZ_PLAIN;
-        if (op.kind == FUZZ_TUPLE)
-            for (unsigned i = 0, k = (unsigned)(fuzz_random(rng) % 4); i < k && i < FUZZ_TUPLE_MAX;
-                 i++)
-                op.arg[i] = (uint8_t)pick(rng, alive, n_alive);
-        else if (op.kind == FUZZ_WEAKREF || op.kind == FUZZ_WEAKREF_CB)
-            op.arg[0] = (uint8_t)pick(rng, instances, n_instances);
-        break;
+        for (unsigned i = 0, k = (unsigned)(fuzz_random(rng) % 4);
+             op.kind == FUZZ_TUPLE && i < k && i < FUZZ_TUPLE_MAX; i++)
+            op.arg[i] = PICK(ALIVE);
+        if (is_weakref(op.kind))
+            op.arg[0] = PICK(INSTANCE);
+        return op;
     case FUZZ_HOLD:
-        op.id = (uint8_t)pick(rng, alive, n_alive);
+        op.id = PICK(ALIVE);
         break;
     case FUZZ_DROP:
-        op.id = (uint8_t)pick(rng, rooted, n_rooted);
+        op.id = PICK(ROOTED);
         break;
     case FUZZ_LINK:
-        op.arg[0] = (uint8_t)pick(rng, alive, n_alive);
+        op.arg[0] = PICK(ALIVE);
         /* fall through */
     case FUZZ_UNLINK:
-        op.id = (uint8_t)pick(rng, mutable, n_mutable);
+        op.id = PICK(MUTABLE);
         op.slot = (uint8_t)(fuzz_random(rng) % FUZZ_EDGES);
         break;
     case FUZZ_RESURRECT:
-        op.id = (uint8_t)pick(rng, finals, n_finals);
-        if (n_lists && fuzz_random(rng) % 5 < 2)
-            op.arg[0] = (uint8_t)pick(rng, lists, n_lists);
+        op.id = PICK(UNFINALIZED);
+        if (fuzz_random(rng) % 5 < 2)
+            op.arg[0] = PICK(FREE_LIST);
         break;
     case FUZZ_COLLECT:
         op.arg[0] = fuzz_random(rng) % 100 < shape->young ? 0 : (uint8_t)(1 + fuzz_random(rng) % 2);
@@ -574,7 +573,8 @@ fuzz_op fuzz_generate(const fuzz_model *m, const fuzz_shape *shape, uint64_t *rn
     case FUZZ_CLEAR_GARBAGE:
         break;
     }
-    op.kind = op.code == FUZZ_NEW ? op.kind : m->node[op.id].kind;
+#undef PICK
+    op.kind = m->node[op.id].kind;
     return op;
 }
 
@@ -583,49 +583,42 @@ void fuzz_format(const fuzz_model *m, const fuzz_op *op, char *buf, size_t size)
     static const char *const made[FUZZ_KINDS] = {"A()", "F()", "[]", "{}", "(", "weakref.ref(",
                                                  "weakref.ref("};
     const fuzz_node *n = &m->node[op->id];
-    unsigned x = op->id, y = op->arg[0], s = op->slot;
+    unsigned x = op->id, y = op->arg[0], s = op->slot, at = n->count ? s % n->count : 0;
+    bool list = n->kind == FUZZ_LIST, dict = n->kind == FUZZ_DICT;
+    char items[48] = "";
     switch ((fuzz_code)op->code) {
-    case FUZZ_NEW: {
-        int len = snprintf(buf, size, "x%u = %s", x, made[op->kind]);
-        for (size_t i = 0; op->kind == FUZZ_TUPLE && i < FUZZ_TUPLE_MAX; i++)
-            if (fuzz_model_alive(m, op->arg[i]) && len > 0 && (size_t)len < size)
-                len += snprintf(buf + len, size - (size_t)len, "x%u, ", op->arg[i]);
-        if (len > 0 && (size_t)len < size && op->kind == FUZZ_TUPLE)
-            snprintf(buf + len, size - (size_t)len, ")");
-        else if (len > 0 && (size_t)len < size && op->kind >= FUZZ_WEAKREF)
-            snprintf(buf + len, size - (size_t)len, "x%u%s)", y,
+    case FUZZ_NEW:
+        for (size_t i = 0, len = 0; op->kind == FUZZ_TUPLE && i < FUZZ_TUPLE_MAX; i++)
+            if (fuzz_model_alive(m, op->arg[i]))
+                len += (size_t)snprintf(items + len, sizeof items - len, "x%u, ", op->arg[i]);
+        if (op->kind == FUZZ_TUPLE)
+            strcat(items, ")");
+        else if (is_weakref(op->kind))
+            snprintf(items, sizeof items, "x%u%s)", y,
                      op->kind == FUZZ_WEAKREF_CB ? ", callback" : "");
+        snprintf(buf, size, "x%u = %s%s", x, made[op->kind], items);
         return;
-    }
     case FUZZ_HOLD:
-        snprintf(buf, size, "hold(x%u)", x);
-        return;
     case FUZZ_DROP:
-        snprintf(buf, size, "drop(x%u)", x);
+        snprintf(buf, size, "%s(x%u)", op->code == FUZZ_HOLD ? "hold" : "drop", x);
         return;
     case FUZZ_LINK:
-        if (n->kind == FUZZ_LIST && n->count < FUZZ_EDGES)
+        if (list && n->count < FUZZ_EDGES)
             snprintf(buf, size, "x%u.append(x%u)", x, y);
-        else if (n->kind == FUZZ_LIST)
-            snprintf(buf, size, "x%u[%u] = x%u", x, s % n->count, y);
-        else if (n->kind == FUZZ_DICT)
-            snprintf(buf, size, "x%u[%u] = x%u", x, s, y);
         else
-            snprintf(buf, size, "x%u.s%u = x%u", x, s, y);
+            snprintf(buf, size, list || dict ? "x%u[%u] = x%u" : "x%u.s%u = x%u", x,
+                     list ? at : s, y);
         return;
     case FUZZ_UNLINK:
-        if (n->kind == FUZZ_LIST && n->count)
-            snprintf(buf, size, "del x%u[%u]", x, s % n->count);
-        else if (n->kind == FUZZ_LIST)
-            snprintf(buf, size, "x%u.clear()  # already empty", x);
-        else if (n->kind == FUZZ_DICT)
-            snprintf(buf, size, "x%u.pop(%u, None)", x, s);
-        else
-            snprintf(buf, size, "x%u.s%u = None", x, s);
+        snprintf(buf, size,
+                 list ? n->count ? "del x%u[%u]" : "x%u.clear()  # empty already"
+                 : dict ? "x%u.pop(%u, None)"
+                        : "x%u.s%u = None",
+                 x, list ? at : s);
         return;
     case FUZZ_RESURRECT:
         if (y)
-            snprintf(buf, size, "x%u.on_del = x%u.append  # unless full", x, y);
+            snprintf(buf, size, "x%u.on_del = x%u.append  # unless it has 4 items", x, y);
         else
             snprintf(buf, size, "x%u.on_del = hold", x);
         return;
@@ -639,5 +632,45 @@ void fuzz_format(const fuzz_model *m, const fuzz_op *op, char *buf, size_t size)
         snprintf(buf, size, "gc.garbage.clear()");
         return;
     }
-    snprintf(buf, size, "?");
+}
+
+unsigned fuzz_minimize(fuzz_op *ops, unsigned n, fuzz_op *scratch, unsigned tries,
+                       bool (*fails)(void *arg, const fuzz_op *ops, unsigned n), void *arg)
+{
+    unsigned chunks = 2;
+    while (n > 1 && tries) {
+        unsigned size = (n + chunks - 1) / chunks, k = 0;
+        for (unsigned from = 0; from < n && k == 0 && tries; from += size, tries--) {
+            for (unsigned i = 0; i < n; i++)
+                if (i < from || i >= from + size)
+                    scratch[k++] = ops[i];
+            if (k && fails(arg, scratch, k))
+                memcpy(ops, scratch, (n = k) * sizeof *ops);
+            else
+                k = 0;
+        }
+        if (k)
+            chunks = chunks > 2 ? chunks - 1 : 2;
+        else if (chunks >= n)
+            break;
+        else
+            chunks = chunks * 2 < n ? chunks * 2 : n;
+    }
+    return n;
+}
+
+void fuzz_print(FILE *out, fuzz_model *m, const fuzz_op *ops, unsigned n)
+{
+    char line[120];
+    fprintf(out, "#     # xN names object N without holding it; hold(x) and drop(x) take and\n"
+                 "#     # drop one of the test's references (a new object comes with one);\n"
+                 "#     # each object owns a token object, so counts include the tokens\n");
+    for (unsigned i = 0; i < n; i++) {
+        if (!fuzz_model_valid(m, &ops[i]))
+            continue;
+        fuzz_format(m, &ops[i], line, sizeof line);
+        fuzz_model_apply(m, &ops[i]);
+        fprintf(out, "#     %s\n", line);
+    }
+    fprintf(out, "#     # the end: every object emptied, every reference dropped\n");
 }

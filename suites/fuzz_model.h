@@ -37,6 +37,13 @@
  *                appended to gc.garbage — and counted.  gc.collect()
  *                returns that count (resurrected objects are not in it).
  *
+ * A finalizer (class F's __del__) counts its call and, once the program
+ * set x.on_del, keeps self alive: with a new test reference (hold), or
+ * appended to a list x holds (on_del = y.append), unless y has 4 items.
+ * At most one pending finalizer appends to any one list: the order in which
+ * a collection runs finalizers is not specified, and two would fill it in
+ * either order.  Weakref callbacks only count their calls.
+ *
  * One point CPython leaves to the order in which a cascade frees objects:
  * whether a weakref that dies in the same cascade as its referent gets its
  * callback.  It does when the referent reaches the weakref through objects
@@ -49,6 +56,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define FUZZ_IDS 256      /* object ids 1..255 in one program; 0 is none */
 #define FUZZ_MAX_OPS 400  /* operations in one program */
@@ -70,10 +78,12 @@ typedef enum fuzz_code {
     FUZZ_NEW,           /* x<id> = kind(arg...): tuple items, weakref referent */
     FUZZ_HOLD,          /* the test takes one more reference to x<id> */
     FUZZ_DROP,          /* the test drops one of its references */
-    FUZZ_LINK,          /* x<id>.s<slot> = x<arg0> (append to a list not full) */
-    FUZZ_UNLINK,        /* del x<id>.s<slot> */
-    FUZZ_RESURRECT,     /* x<id>'s __del__ will keep it: in a root (arg0 0) or
-                           appended to list x<arg0> */
+    FUZZ_LINK,          /* x<id>.s<slot> = x<arg0>; a list appends while it has
+                           fewer than 4 items, then replaces item slot % 4 */
+    FUZZ_UNLINK,        /* del x<id>.s<slot>; a list: del item slot % len */
+    FUZZ_RESURRECT,     /* x<id>.on_del = hold (arg0 0) or x<arg0>.append: its
+                           __del__ will keep it in a root, or append it to
+                           the list, which it holds in a slot of its own */
     FUZZ_COLLECT,       /* gc.collect(arg0) */
     FUZZ_SAVEALL,       /* gc.set_debug(arg0 ? DEBUG_SAVEALL : 0) */
     FUZZ_CLEAR_GARBAGE, /* gc.garbage.clear() */
@@ -107,8 +117,8 @@ typedef struct fuzz_node {
     uint8_t edge[FUZZ_EDGES]; /* targets: by slot (instance, dict; 0 none),
                                  in order (list, tuple) */
     uint8_t referent;         /* weakref: 0 once cleared */
-    uint8_t resurrect;        /* __del__: 0 nothing; 1 a root; 2 into `into` */
-    uint8_t into;             /* the list __del__ appends self to */
+    bool resurrect;           /* __del__ keeps self: in a root, or `into` */
+    uint8_t into;             /* F: a list it holds, __del__ appends self to */
     bool finalized;
     uint32_t roots;           /* references the test holds */
     uint32_t finalizer_calls;
@@ -136,6 +146,7 @@ typedef struct fuzz_shape {
     unsigned max_live; /* nodes alive before making more is discouraged */
     unsigned weight[FUZZ_CLEAR_GARBAGE + 1]; /* per fuzz_code */
     unsigned young;    /* percent of collections of generation 0 */
+    unsigned kind_weight[FUZZ_KINDS]; /* of the objects made, per fuzz_kind */
 } fuzz_shape;
 
 void fuzz_model_init(fuzz_model *m, int generations, bool tracing);
@@ -158,5 +169,14 @@ fuzz_op fuzz_generate(const fuzz_model *m, const fuzz_shape *shape, uint64_t *rn
 uint64_t fuzz_random(uint64_t *state);
 /* One line of pseudo-Python for a valid op, as it acts in state m. */
 void fuzz_format(const fuzz_model *m, const fuzz_op *op, char *buf, size_t size);
+
+/* Delta debugging (ddmin over complements): removes chunks of operations,
+   ever smaller, while fails(arg, ops, n) holds, for at most `tries` calls;
+   returns the operations left.  scratch has room for n. */
+unsigned fuzz_minimize(fuzz_op *ops, unsigned n, fuzz_op *scratch, unsigned tries,
+                       bool (*fails)(void *arg, const fuzz_op *ops, unsigned n), void *arg);
+/* Prints the program as pseudo-Python comment lines, running it on m (an
+   initialised model) to say what each operation does. */
+void fuzz_print(FILE *out, fuzz_model *m, const fuzz_op *ops, unsigned n);
 
 #endif
