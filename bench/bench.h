@@ -74,7 +74,12 @@ bool bench_collector_traces(const char *gc);
  * Resident memory of this process, from /proc/self/status.  The kernel's
  * high-water mark (VmHWM) is reset to the current resident size by writing
  * 5 to /proc/self/clear_refs, so a benchmark's peak is "high-water mark
- * after, less resident size before" even late in a long run.
+ * after, less resident size before" even late in a long run.  The C
+ * library's malloc is trimmed first (malloc_trim), or memory it kept from
+ * earlier benchmarks would hide its growth.  Allocators that keep a
+ * process-wide heap (tcmalloc, pymalloc) may still reuse what earlier
+ * benchmarks of the same process left them: run.sh runs one process per
+ * allocator, and the figures remain a lower bound for those two.
  */
 typedef struct bench_rss {
     long before_kib; /* VmRSS when bench_rss_start ran */
@@ -183,6 +188,7 @@ void bench_register_btree(const bench_options *o);
 void bench_register_heaps(const bench_options *o);
 void bench_register_pauses(const bench_options *o);
 void bench_register_reference(const bench_options *o);
+void bench_register_scale(const bench_options *o);
 /* ci.c: lists the workloads (name NULL) or runs one; the exit status. */
 int bench_ci_main(const char *name);
 /* What the trace and heap suites loaded, released at the end of the run. */
@@ -194,8 +200,9 @@ hl_runtime *bench_runtime(hl_bench_state *state, const bench_case *c);
 /* Opens an allocator or skips the benchmark with the reason; NULL then. */
 hl_allocator *bench_allocator(hl_bench_state *state, const char *spec);
 
-/* Collector counters of a finished object-model run: collections, time
-   spent collecting (gc_ms) and objects visited. */
+/* Collector counters of a finished object-model run: collections (and
+   those of the oldest generation, full_collections), time spent collecting
+   (gc_ms) and objects visited. */
 void bench_gc_counters(hl_bench_state *state, hl_runtime *rt);
 
 #endif /* HEAPLAB_BENCH_H */
