@@ -33,8 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int hl_verb_compare(int argc, char **argv);
-
 /* ---- the JSON reader ---------------------------------------------------------
  *
  * A value tree.  Invariant: an object's or array's children are `count`

@@ -21,6 +21,9 @@ static const hl_verb verbs[] = {
     {"stats", "[--alloc A] FILE",
      "replay a trace without freeing and print the allocator's statistics",
      hl_verb_stats},
+    {"compare", "[--cpu] OLD.json NEW.json",
+     "two Google Benchmark JSON files side by side: ratios, Mann-Whitney U, geomean",
+     hl_verb_compare},
 };
 
 static int usage(FILE *out)
