@@ -363,7 +363,7 @@ hl_object *bench_btree_build(hl_runtime *rt, size_t count)
     uint64_t seed = 0;
     bool ok = t.node_class && tree_class && record_class && records && ids;
     for (int i = 0; ok && i < 31; i++) {
-        char text[8];
+        char text[16];
         snprintf(text, sizeof text, "%d", i);
         ok = (shared[i] = hl_str(rt, text)) != NULL;
     }

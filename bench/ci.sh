@@ -8,7 +8,9 @@
 # Instruction counts do not depend on the machine's load, so a 3% rise is a
 # real change in the code path, not noise.  Exit status 1 when any workload
 # costs more than 3% above its baseline; workloads without a baseline (a new
-# collector) are reported and pass.
+# collector) are reported and pass.  The counts depend on the compiler and
+# the C library as well as on heaplab: after upgrading either, record a new
+# baseline (CI_UPDATE=1) from the unchanged tree first.
 #
 #   BUILD=build        where build/heaplab-bench is
 #   CI_UPDATE=1        write the counts measured now as the new baseline

@@ -55,7 +55,9 @@ def compare(baseline, counts):
             new.append(name)
             print("| %s | (none) | %.1f | new |" % (name, c["per_op"]))
             continue
-        change = c["per_op"] / base[name]["per_op"] - 1
+        b = base[name]
+        exact = b["instructions"] / b["ops"] if b.get("ops") else b["per_op"]
+        change = c["per_op"] / exact - 1
         mark = ""
         if change > tolerance:
             worse.append(name)

@@ -121,7 +121,7 @@ def merge(out_dir):
     first part, plus the list of parts) and returns it."""
     parts = sorted(glob.glob(os.path.join(out_dir, "raw", "gbench-*.json")))
     merged = {"context": {}, "benchmarks": []}
-    loads = {}
+    loads, dates = {}, {}
     for p in parts:
         with open(p) as f:
             data = json.load(f)
@@ -130,8 +130,10 @@ def merge(out_dir):
         merged["benchmarks"].extend(data.get("benchmarks", []))
         name = os.path.basename(p)[len("gbench-"):-len(".json")]
         loads[name] = data.get("context", {}).get("load_avg", [None])[0]
+        dates[name] = data.get("context", {}).get("date", "")
     merged["context"]["heaplab_parts"] = ",".join(os.path.basename(p) for p in parts)
     merged["context"]["heaplab_load_at_part_start"] = loads
+    merged["context"]["heaplab_part_dates"] = dates
     with open(os.path.join(out_dir, "gbench.json"), "w") as f:
         json.dump(merged, f, indent=2)
         f.write("\n")
@@ -211,6 +213,7 @@ def load_run(out_dir):
         "hyperfine": hyperfine,
         "trace": jsonl(os.path.join(raw, "trace.jsonl")),
         "heap": jsonl(os.path.join(raw, "heap.jsonl")),
+        "cpython_now": jsonl(os.path.join(raw, "cpython-heaps.jsonl")),
         "pauses": {os.path.basename(p)[len("pauses-"):-len(".csv")]: p
                    for p in sorted(glob.glob(os.path.join(raw, "pauses-*.csv")))},
         "mmu": {os.path.basename(p)[len("mmu-"):-len(".csv")]: p

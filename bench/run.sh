@@ -6,7 +6,7 @@
 #   QUICK=1           small sizes, short runs: about 3 minutes instead of 30
 #   ARM=1             the aarch64 binaries under qemu: a proof that they run,
 #                     written to $BUILD/bench-emulated/, never to results/
-#   ONLY=alloc,collect,pauses,reference,whole
+#   ONLY=alloc,collect,pauses,reference,other,whole,cpython
 #                     run only these parts, into the newest run folder of
 #                     this machine (a rerun of one part, e.g. when a new
 #                     collector lands); the report is rebuilt from all parts
@@ -20,7 +20,11 @@
 #   raw/hyperfine-*.json  whole-process `heaplab trace` runs per allocator
 #   raw/trace.jsonl       `heaplab trace --repeat N` lines, one process per
 #                         allocator and trace
-#   raw/heap.jsonl        `heaplab heap --repeat N` lines per stack
+#   raw/heap.jsonl        `heaplab heap --repeat N` lines per stack, with and
+#                         without --saveall (finding only, as CPython is timed)
+#   raw/cpython-heaps.jsonl  the same after recording the heaps afresh on this
+#                         machine, so CPython's time is of this run (bench/
+#                         heaps_vs_cpython.sh; the graphs are not kept)
 #   raw/pauses-*.csv, raw/mmu-*.csv   gc_pauses timelines and MMU curves
 #   raw/perf-*.csv        perf stat of whole processes, where counters exist
 #   machine.json, results.csv, README.md, *.svg    (bench/report.py)
@@ -29,7 +33,7 @@ set -euo pipefail
 BUILD=${BUILD:-build}
 QUICK=${QUICK:-}
 ARM=${ARM:-}
-ONLY=${ONLY:-alloc,collect,pauses,reference,whole}
+ONLY=${ONLY:-alloc,collect,pauses,reference,other,whole,cpython}
 BIN=$BUILD/heaplab
 BENCH=$BUILD/heaplab-bench
 RUN=${HEAPLAB_RUN:-}
@@ -60,7 +64,7 @@ arch=$(uname -m)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 cpu_slug=$(printf '%s' "${cpu:-unknown}" | tr 'A-Z' 'a-z' | sed 's/([^)]*)//g; s/[^a-z0-9]\{1,\}/-/g; s/^-//; s/-$//')
 machine_dir=results/$arch-$cpu_slug
-if [ "$ONLY" = alloc,collect,pauses,reference,whole ]; then
+if [ "$ONLY" = alloc,collect,pauses,reference,other,whole,cpython ]; then
     out=$machine_dir/$(date -u +%Y-%m-%d)
     n=2
     while [ -e "$out" ]; do out=$machine_dir/$(date -u +%Y-%m-%d)-$n; n=$((n + 1)); done
@@ -102,21 +106,39 @@ object_allocators=$("$BENCH" --benchmark_list_tests --benchmark_filter='^gcbench
     cut -d/ -f2 | grep -v bdwgc | sort -u)
 tracing=$("$BENCH" --benchmark_list_tests --benchmark_filter='^gc_collect/' | cut -d/ -f3 | sort -u)
 
+# Each part's filter; a family none of them names runs in a part of its own
+# ("other"), so a benchmark added to bench/ is never silently left out.
+alloc_filter() { echo "^alloc_[a-z]+/$1/|^alloc_trace/[a-z0-9_]+/$1/"; }
+collect_families='gc_collect|gc_traversal|gc_live|gc_young|gcbench|binary_trees|btree_gc_only'
+collect_filter() { echo "^($collect_families)/$1/|^gc_heap/[a-z0-9_]+/$1/"; }
+pauses_filter='^gc_pauses/'
+reference_filter='^(gcbench|binary_trees)/(bdwgc|manual)/?'
+
 if part alloc; then
     for a in $allocators; do
-        gbench "alloc-$a" "^alloc_[a-z]+/$a/|^alloc_trace/[a-z0-9_]+/$a/"
+        gbench "alloc-$a" "$(alloc_filter "$a")"
     done
 fi
 if part collect; then
     for a in $object_allocators; do
-        gbench "collect-$a" "^(gc_collect|gc_traversal|gcbench|binary_trees|btree_gc_only)/$a/|^gc_heap/[a-z0-9_]+/$a/"
+        gbench "collect-$a" "$(collect_filter "$a")"
     done
 fi
 if part pauses; then
-    gbench pauses '^gc_pauses/' --benchmark_repetitions=1
+    gbench pauses "$pauses_filter" --benchmark_repetitions=1
 fi
 if part reference; then
-    gbench reference '^(gcbench|binary_trees)/(bdwgc|manual)'
+    gbench reference "$reference_filter"
+fi
+if part other; then
+    covered="$pauses_filter|$reference_filter"
+    for a in $allocators; do covered="$covered|$(alloc_filter "$a")"; done
+    for a in $object_allocators; do covered="$covered|$(collect_filter "$a")"; done
+    families=$("$BENCH" --benchmark_list_tests | grep -Ev "$covered" | cut -d/ -f1 | sort -u |
+        paste -sd'|' || true)
+    if [ -n "$families" ]; then
+        gbench other "^($families)/"
+    fi
 fi
 
 if part whole; then
@@ -140,7 +162,11 @@ if part whole; then
     : >"$raw/heap.jsonl"
     for a in $object_allocators; do
         for g in $tracing; do
-            "$BIN" heap --alloc "$a" --gc "$g" --repeat "$repeat" "${heaps[@]}" >>"$raw/heap.jsonl"
+            for mode in --saveall ""; do
+                # shellcheck disable=SC2086
+                "$BIN" heap --alloc "$a" --gc "$g" --repeat "$repeat" $mode "${heaps[@]}" \
+                    >>"$raw/heap.jsonl"
+            done
         done
     done
     # Hardware counters of the same whole processes, where the machine has them.
@@ -154,6 +180,15 @@ if part whole; then
             done
         done
     fi
+fi
+
+if part cpython; then
+    # CPython's gc.collect() timed on this machine, now, on freshly recorded heaps.
+    log "recording the heaps afresh with CPython (bench/heaps_vs_cpython.sh)"
+    scratch=$(mktemp -d "${TMPDIR:-/tmp}/heaplab-heaps.XXXXXX")
+    BUILD=$BUILD bench/heaps_vs_cpython.sh "$scratch" "$repeat" 2>"$raw/cpython-heaps.log"
+    sed "s|$scratch/graphs/|recorded-now/|" "$scratch/cpython-heaps.jsonl" >"$raw/cpython-heaps.jsonl"
+    rm -rf "$scratch"
 fi
 
 log "merging and reporting"

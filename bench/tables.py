@@ -69,6 +69,14 @@ def counter(rec, name):
 
 # ---- plots --------------------------------------------------------------------
 
+# Sixteen distinguishable colours, so that no two series share one (gnuplot's
+# own cycle repeats after eight).
+COLOURS = ["#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb",
+           "#000000", "#ee7733", "#0077bb", "#33bbee", "#009988", "#cc3311", "#ee3377",
+           "#882255", "#999933"]
+LINETYPES = "\n".join("set linetype %d lc rgb '%s' lw 2" % (i + 1, c)
+                       for i, c in enumerate(COLOURS))
+
 def gnuplot(path, script):
     """Runs gnuplot; returns the file name on success, None otherwise."""
     try:
@@ -89,6 +97,7 @@ def bars(path, title, ylabel, groups, series, value, log=False):
 set output '%s'
 set title '%s'
 set ylabel '%s'
+%s
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
@@ -100,8 +109,8 @@ $d << EOD
 %s
 EOD
 plot for [i=2:%d] $d using i:xtic(1) title columnheader(i)
-""" % (path, title, ylabel, "set logscale y" if log else "set yrange [0:*]", "\n".join(lines),
-       len(series) + 1)
+""" % (path, title, ylabel, LINETYPES, "set logscale y" if log else "set yrange [0:*]",
+       "\n".join(lines), len(series) + 1)
     return gnuplot(path, script)
 
 
@@ -122,9 +131,10 @@ set ylabel '%s'
 set grid
 set key outside right top
 %s
+%s
 plot %s
-""" % (path, title, xlabel, ylabel, "set logscale x" if logx else "", "\n".join(blocks),
-       ", ".join(plots))
+""" % (path, title, xlabel, ylabel, "set logscale x" if logx else "", LINETYPES,
+       "\n".join(blocks), ", ".join(plots))
     return gnuplot(path, script)
 
 
@@ -136,15 +146,23 @@ def read_csv(path):
 
 # ---- sections -----------------------------------------------------------------
 
+def counters_available(run):
+    """Hardware counters: `perf stat` can count, or heaplab-bench could open
+    them itself (perf_event_open, bench/perf.c) — either one suffices."""
+    said = run["context"].get("heaplab_perf_counters", "")
+    return run["machine"]["perf_counters"] or said.startswith("yes")
+
+
 def machine_section(run):
     m, ctx = run["machine"], run["context"]
     pk = ", ".join("%s %s" % (k, v) for k, v in m["packages"].items() if v)
     counters = ("yes — cycles, instructions, cache misses and dTLB misses are in "
-                "the CSV and the counter table below" if m["perf_counters"] else
+                "the CSV and the counter table below" if counters_available(run) else
                 "**not available on this machine** (`perf stat -e instructions true` "
-                "says `%s`), so this run has no cycles, instructions, cache-miss or "
-                "dTLB figures; `make bench-ci` counts instructions under callgrind "
-                "instead" % m["perf_stat_says"])
+                "says `%s`; heaplab-bench's own perf_event_open: `%s`), so this run has "
+                "no cycles, instructions, cache-miss or dTLB figures; `make bench-ci` "
+                "counts instructions under callgrind instead"
+                % (m["perf_stat_says"], ctx.get("heaplab_perf_counters", "?")))
     rows = [("CPU", "%s, %d cores%s" % (m["cpu"], m["cores"],
                                         ", virtual machine" if m.get("virtual_machine") else "")),
             ("memory", "%s GiB" % m["memory_gib"]),
@@ -189,6 +207,10 @@ def trace_section(run, plots):
         plots.append(("Recorded traces, in-process replay", bars(
             os.path.join(run["dir"], "traces.svg"), "Recorded traces: ns per allocator call",
             "ns/op", files, impls, lambda f, i: per[f].get(i, {}).get("ns_per_op"))))
+    elif run["trace"]:
+        out.append("The in-process replay (`alloc_trace`) did not run in this tree (see "
+                   "*Benchmarks that did not run*); the figures below are the `trace` verb's, "
+                   "which times the same loop.\n")
     if run["trace"]:
         files = list(dict.fromkeys(os.path.basename(t["file"]).split(".")[0] for t in run["trace"]))
         by = {(os.path.basename(t["file"]).split(".")[0], t["allocator"]): t for t in run["trace"]}
@@ -321,7 +343,8 @@ def collect_section(run, plots):
         out += ["\nWhole programs (GCBench: Boehm's, %s), wall time in ms;" % sizes +
                 " gc ms: time inside collections "
                 "(bdwgc: its full collections); `manual/*`: explicit frees, no collector; "
-                "`manual/libc`: malloc and free called directly.\n",
+                "`manual/libc`: malloc and free called directly.  Peak RSS: growth of "
+                "the resident high-water mark during the run (bench.h says how).\n",
                 table(["implementation", "GCBench ms", "vs " + GC_BASELINE, "gc ms",
                        "peak RSS KiB", "binary-trees ms", "vs " + GC_BASELINE, "gc ms",
                        "peak RSS KiB"], rows)]
@@ -333,44 +356,57 @@ def collect_section(run, plots):
     return "\n".join(out)
 
 
-def heap_table(run):
-    """Full collections of the recorded CPython heaps: gc_heap benchmarks
-    where this tree has them, else `heaplab heap`'s own lines."""
-    cells, cpython = {}, {}
-    for r in run["runs"]:
-        if r["family"].startswith("gc_heap/") and "error" not in r:
-            f = r["family"].split("/")[1]
-            cells[(r["impl"], f)] = counter(r, "collect_ms_min") or r["time_ns"] / 1e6
-            cpython[f] = counter(r, "cpython_ms")
-    source = "gc_heap benchmarks (fastest of the repetitions)"
-    if not cells and run["heap"]:
-        source = "`heaplab heap --repeat N` (median collect_ms)"
-        for h in run["heap"]:
-            f = os.path.basename(h["file"]).split(".")[0]
-            cells[("%s/%s" % (h["allocator"], h["collector"]), f)] = h["collect_ms"]
-            cpython[f] = h.get("cpython_ms")
-    if not cells:
-        return ""
-    files = sorted({f for _, f in cells})
-    impls = order([i for i, _ in cells], GC_BASELINE)
-    rows = [["CPython 3.11 gc.collect()"] + sum(([fmt(cpython.get(f)), "1.00×"] for f in files), [])
-            + ["1.00×"]]
-    for i in impls:
-        row, rs = [i], []
+def heap_key(line):
+    return os.path.basename(line["file"]).split(".")[0]
+
+
+def heap_rows(lines):
+    """Rows of one heap table from `heaplab heap` lines: per heap, finding
+    (--saveall, as CPython's figure is taken), its ratio to CPython, and
+    finding plus freeing; then the geometric mean of the ratios."""
+    files = sorted({heap_key(h) for h in lines})
+    find, free, cpython = {}, {}, {}
+    for h in lines:
+        stack = "%s/%s" % (h["allocator"], h["collector"])
+        (find if h.get("saveall") else free)[(stack, heap_key(h))] = h["collect_ms"]
+        if h.get("cpython_ms"):
+            cpython[heap_key(h)] = h["cpython_ms"]
+    stacks = order([s for s, _ in list(find) + list(free)], GC_BASELINE)
+    rows = [["CPython 3.11 gc.collect()"] + sum(([fmt(cpython.get(f)), "1.00×", ""]
+                                                 for f in files), []) + ["1.00×"]]
+    means = {}
+    for st in stacks:
+        row = [st]
         for f in files:
-            v = cells.get((i, f))
-            row += [fmt(v), ratio(v, cpython.get(f))]
-            if v and cpython.get(f):
-                rs.append(v / cpython[f])
-        g = geomean(rs)
-        rows.append(row + ["%.2f×" % g if g else "n/a"])
+            row += [fmt(find.get((st, f))), ratio(find.get((st, f)), cpython.get(f)),
+                    fmt(free.get((st, f)))]
+        means[st] = geomean([find[(st, f)] / cpython[f] for f in files
+                             if find.get((st, f)) and cpython.get(f)])
+        rows.append(row + ["%.2f×" % means[st] if means[st] else "n/a"])
     head = ["collector"]
     for f in files:
-        head += ["%s ms" % f, "vs CPython"]
-    return ("\nRecorded heaps of real CPython programs: one full collection, the one that "
-            "finds the recorded garbage (source: %s).  CPython's figure is from the "
-            "recording machine (the file's `# cpython-collect:` line), not this one.\n\n" % source
-            + table(head + ["geo. mean vs CPython"], rows))
+        head += ["%s find ms" % f, "vs CPython", "find+free ms"]
+    return head + ["geo. mean vs CPython"], rows, means
+
+
+def heap_table(run):
+    """Full collections of the recorded CPython heaps, against CPython."""
+    out = []
+    if run["heap"]:
+        head, rows, _ = heap_rows(run["heap"])
+        out += ["\nRecorded heaps of real CPython programs (suites/data/heaps), one full "
+                "collection by `heaplab heap` (median ms).  *find*: under DEBUG_SAVEALL, "
+                "finding the garbage without freeing it, which is how CPython's time was "
+                "taken (the file's `# cpython-collect:` line, timed when the heap was "
+                "recorded, possibly on another machine); *find+free*: the usual "
+                "collection, which also frees it.\n\n" + table(head, rows)]
+    if run.get("cpython_now"):
+        head, rows, _ = heap_rows(run["cpython_now"])
+        out += ["\nThe same programs' heaps recorded afresh during this run "
+                "(bench/heaps_vs_cpython.sh), so CPython's gc.collect() was timed on this "
+                "machine, minutes from heaplab's collections (smallest of the "
+                "interpreters' times):\n\n" + table(head, rows)]
+    return "".join(out)
 
 
 def pause_section(run, plots):
@@ -384,7 +420,8 @@ def pause_section(run, plots):
     out = ["## Pauses\n",
            "An allocation-heavy request loop (bench/pauses.c) under automatic collection; "
            "every collection timed through gc.callbacks.  MMU: the smallest share of any "
-           "window of that length left to the program.\n",
+           "window of that length left to the program (0 while a single pause is longer "
+           "than the window; the plot goes on to 1 s).\n",
            table(["stack", "run ms"] + keys, rows)]
     cdf = {}
     for name, path in run["pauses"].items():
@@ -401,8 +438,32 @@ def pause_section(run, plots):
     return "\n".join(out)
 
 
+KNOWN = ("alloc_lifo", "alloc_fifo", "alloc_churn", "alloc_size", "alloc_realloc",
+         "alloc_pymix", "alloc_trace", "gc_collect", "gc_traversal", "btree_gc_only",
+         "gcbench", "binary_trees", "gc_heap", "gc_pauses")
+
+
+def other_section(run):
+    """Families no section above knows: one table each, time and counters."""
+    fams = [f for f in dict.fromkeys(r["family"] for r in run["runs"] if "error" not in r)
+            if f.split("/")[0] not in KNOWN]
+    out = []
+    skip = {"items_per_second", "bytes_per_second", "ops_per_iter"}
+    for f in fams:
+        recs = [r for r in run["runs"] if r["family"] == f and "error" not in r]
+        keys = sorted({k for r in recs for k in r["counters"] if k not in skip})[:10]
+        rows = [[r["impl"] + (" " + r["arg"] if r["arg"] else ""), fmt_ns(r["time_ns"])] +
+                [fmt(counter(r, k)) for k in keys] for r in recs]
+        out.append("### %s\n\n" % f + table(["stack", "time"] + keys, rows))
+    if not out:
+        return ""
+    return ("## Other benchmarks\n\nFamilies with no table of their own above (the "
+            "comment at the top of their bench/ file says what they measure):\n\n" +
+            "\n".join(out))
+
+
 def counter_section(run):
-    if not run["machine"]["perf_counters"]:
+    if not counters_available(run):
         return ("## Hardware counters\n\nNone: this machine exposes no hardware performance "
                 "counters to `perf` (`%s`).  Nothing in this run is derived from cycles, "
                 "instructions, cache or dTLB misses.\n" % run["machine"]["perf_stat_says"])
@@ -440,6 +501,16 @@ def headline(run):
                        for f in progs] for i in impls if "manual" not in i or i == "manual/libc"]
         out += ["\nGCBench and binary-trees, wall time in ms:\n",
                 table(["implementation", "GCBench ms", "binary-trees ms"], rows)]
+    lines = run.get("cpython_now") or run["heap"]
+    if lines:
+        _, _, means = heap_rows(lines)
+        where = ("timed on this machine in the same run" if run.get("cpython_now") else
+                 "timed when the heaps were recorded, possibly on another machine")
+        out += ["\nFinding the garbage of the recorded CPython heaps (one full collection "
+                "under DEBUG_SAVEALL), geometric mean of the time over CPython 3.11's own "
+                "gc.collect() on the same heaps (%s):\n" % where,
+                table(["stack", "vs CPython"],
+                      [[k, "%.2f×" % v if v else "n/a"] for k, v in means.items()])]
     return "\n".join(out)
 
 
@@ -469,9 +540,17 @@ def readme(run):
            "processes merged), `raw/` (each process's JSON, hyperfine's JSON, "
            "`heaplab trace`/`heap` lines, pause timelines), `results.csv` (every "
            "benchmark and counter).\n" % (" QUICK=1" if m.get("quick") else "", m.get("commit")))
+    dates = run["context"].get("heaplab_part_dates", {})
+    if dates:
+        how += ("\nWhen each part started (UTC; `make bench ONLY=part,...` reruns parts "
+                "into this folder, replacing only their files, and the machine description "
+                "is then that of the last invocation): " +
+                ", ".join("%s %s" % (k, v[11:16])
+                          for k, v in sorted(dates.items(), key=lambda kv: kv[1])) + ".\n")
     plots = []
     body = [trace_section(run, plots), pattern_section(run, plots),
-            collect_section(run, plots), pause_section(run, plots), counter_section(run)]
+            collect_section(run, plots), pause_section(run, plots), other_section(run),
+            counter_section(run)]
     errors = {}
     for r in run["runs"]:
         if "error" in r:

@@ -1,8 +1,8 @@
 /*
  * bench/traces.c — alloc_trace: every shipped recorded trace
  * (suites/data/traces/NAME.trace.gz) replayed in-process on every available
- * allocator, through the loader and replay loop of `heaplab trace`
- * (harness/trace.h), so both report the same ns/op.
+ * allocator, through the loader and the timed loop of `heaplab trace`
+ * (harness/trace.h).
  *
  * One iteration is one whole replay on a fresh allocator; only the op loop
  * is timed (manual time), as in the verb.  A trace is loaded on first use
@@ -15,23 +15,12 @@
  * (bench/run.sh runs `heaplab trace` once per allocator).
  */
 #include "bench.h"
+#include "trace.h"
 
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "trace.h"
-
-/*
- * harness/trace.c's timed loop behind a public entry point: replays every op
- * of t on a (fresh, the caller's), timing only the op loop into
- * *elapsed_ns, then frees the blocks the trace leaves live; returns the ops
- * done, op_count unless an allocation failed.  Weak, so that a tree whose
- * trace.c does not export it still builds: the benchmarks then skip.
- */
-size_t hl_trace_replay(const hl_trace *t, hl_allocator *a, unsigned long long *elapsed_ns)
-    __attribute__((weak));
 
 /* A trace file and, once a benchmark has needed it, its loaded ops. */
 typedef struct trace_file {
@@ -57,10 +46,6 @@ static void run_trace(hl_bench_state *state, void *arg)
 {
     const bench_case *c = arg;
     trace_file *f = (trace_file *)c->data;
-    if (hl_trace_replay == NULL) {
-        hl_bench_skip(state, "this tree's harness/trace.c does not export hl_trace_replay");
-        return;
-    }
     hl_trace *t = trace_of(f);
     if (t == NULL) {
         hl_bench_skip(state, "the trace did not load (see stderr)");
