@@ -134,9 +134,11 @@ def merge(out_dir):
     merged["context"]["heaplab_parts"] = ",".join(os.path.basename(p) for p in parts)
     merged["context"]["heaplab_load_at_part_start"] = loads
     merged["context"]["heaplab_part_dates"] = dates
+    # Compact, one benchmark a line: the indented originals stay in raw/.
     with open(os.path.join(out_dir, "gbench.json"), "w") as f:
-        json.dump(merged, f, indent=2)
-        f.write("\n")
+        f.write('{"context": %s,\n"benchmarks": [\n' % json.dumps(merged["context"]))
+        f.write(",\n".join(json.dumps(b) for b in merged["benchmarks"]))
+        f.write("\n]}\n")
     return merged
 
 

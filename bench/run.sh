@@ -74,7 +74,8 @@ else
     [ -n "$out" ] || { echo "bench/run.sh: no earlier run in $machine_dir for ONLY=$ONLY" >&2; exit 2; }
 fi
 raw=$out/raw
-mkdir -p "$raw"
+logs=$BUILD/bench-logs # console output, kept out of results/
+mkdir -p "$raw" "$logs"
 log "writing $out${QUICK:+ (QUICK)}"
 python3 bench/report.py machine "$out/machine.json"
 
@@ -97,7 +98,11 @@ gbench() {
     shift 2
     log "heaplab-bench $name"
     "$BENCH" "${gb_flags[@]}" --heaplab_out_dir="$raw" --benchmark_filter="$filter" \
-        --benchmark_out="$raw/gbench-$name.json" --benchmark_out_format=json "$@" >"$raw/gbench-$name.log"
+        --benchmark_out="$raw/gbench-$name.json" --benchmark_out_format=json "$@" \
+        >"$logs/gbench-$name.log" 2>&1 || {
+        echo "bench/run.sh: heaplab-bench $name failed; see $logs/gbench-$name.log" >&2
+        return 1
+    }
 }
 
 # The names the benchmark binary runs on, from its own registration.
@@ -149,7 +154,7 @@ if part whole; then
         log "hyperfine heaplab trace $name"
         hyperfine --style basic "${hf_runs[@]}" -N -L alloc "$list" \
             --export-json "$raw/hyperfine-$name.json" "$BIN trace --alloc {alloc} $t" \
-            >"$raw/hyperfine-$name.log"
+            >"$logs/hyperfine-$name.log"
     done
     log "heaplab trace --repeat $repeat"
     : >"$raw/trace.jsonl"
@@ -186,7 +191,7 @@ if part cpython; then
     # CPython's gc.collect() timed on this machine, now, on freshly recorded heaps.
     log "recording the heaps afresh with CPython (bench/heaps_vs_cpython.sh)"
     scratch=$(mktemp -d "${TMPDIR:-/tmp}/heaplab-heaps.XXXXXX")
-    BUILD=$BUILD bench/heaps_vs_cpython.sh "$scratch" "$repeat" 2>"$raw/cpython-heaps.log"
+    BUILD=$BUILD bench/heaps_vs_cpython.sh "$scratch" "$repeat" 2>"$logs/cpython-heaps.log"
     sed "s|$scratch/graphs/|recorded-now/|" "$scratch/cpython-heaps.jsonl" >"$raw/cpython-heaps.jsonl"
     rm -rf "$scratch"
 fi

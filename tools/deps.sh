@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/deps.sh [test|arm|bench|all] — installs the Debian packages heaplab
+# tools/deps.sh [test|arm|bench|bench-arm|all] — installs the Debian packages heaplab
 # needs for that job, if any are missing.  Run as root it installs them
 # with apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
@@ -15,14 +15,17 @@ test_pkgs="gcc make libc6-dev zlib1g-dev python3 perl
 arm_pkgs="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user zlib1g-dev:arm64"
 # `make bench`: Google Benchmark, bdwgc, hyperfine, gnuplot, valgrind.
 bench_pkgs="g++ libbenchmark-dev libgc-dev hyperfine gnuplot-nox valgrind"
+# `make bench-arm`: the benchmark binary cross-built for aarch64.
+bench_arm_pkgs="g++-aarch64-linux-gnu libbenchmark-dev:arm64 libgc-dev:arm64"
 
 case "$kind" in
 test) want=$test_pkgs ;;
 arm) want="$test_pkgs $arm_pkgs" ;;
 bench) want="$test_pkgs $bench_pkgs" ;;
-all) want="$test_pkgs $arm_pkgs $bench_pkgs" ;;
+bench-arm) want="$test_pkgs $arm_pkgs $bench_pkgs $bench_arm_pkgs" ;;
+all) want="$test_pkgs $arm_pkgs $bench_pkgs $bench_arm_pkgs" ;;
 *)
-    echo "usage: tools/deps.sh [test|arm|bench|all]" >&2
+    echo "usage: tools/deps.sh [test|arm|bench|bench-arm|all]" >&2
     exit 2
     ;;
 esac
