@@ -133,10 +133,6 @@ void hl_dealloc(hl_runtime *rt, hl_object *op)
 {
     if (hl_is_tracked(op))
         hl_gc_untrack(rt, op);
-    /* A dead weakref leaves its referent's list now, not when its dealloc
-       runs: a referent dying first must not call back through it. */
-    if (hl_unlikely(op->type == &hl_weakref_type))
-        hl_weakref_clear_ref(op);
     op->refcount = -(intptr_t)rt->dealloc_pending;
     rt->dealloc_pending = op;
     if (rt->draining)

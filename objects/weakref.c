@@ -160,7 +160,10 @@ void hl_weakrefs_clear_and_call(hl_runtime *rt, hl_object *referent)
     while (*head) {
         weakref_object *wr = (weakref_object *)*head;
         unlink_ref(wr);
-        if (wr->fn == NULL)
+        /* A weakref whose own count reached zero is dead, even while it
+           waits on the dealloc stack: no callback (PyObject_ClearWeakRefs
+           calls back only weakrefs with a positive count). */
+        if (wr->fn == NULL || wr->ob.refcount <= 0)
             continue;
         hl_incref(&wr->ob); /* alive until its callback has run */
         wr->next = NULL;
