@@ -7,10 +7,10 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
             -Wno-unused-parameter
 OPT      ?= -O2 -g
 DEPFLAGS  = -MMD -MP
-INCLUDES := -I. -Iallocators -Iobjects -Icollectors -Isuites -Iharness
+INCLUDES := -I. -Ibase -Iallocators -Iobjects -Icollectors -Isuites -Iharness
 LIBS     := -lz -ldl -lm -lpthread
 
-SRCDIRS  := allocators objects collectors suites harness
+SRCDIRS  := base allocators objects collectors suites harness
 SRCS     := $(sort $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c)))
 
 # Build flavours, each in its own folder so they never mix objects:
