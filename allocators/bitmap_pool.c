@@ -304,6 +304,33 @@ static bool bitmap_validate(void *ctx, char *why, size_t why_size)
     return hl_arenas_validate(&h->arenas, rings, h, bitmap_check_pool, why, why_size);
 }
 
+/* The live blocks of one pool are its set bits, less the padding bits
+   past the last block, found a word at a time. */
+static void bitmap_visit_pool(const hl_arenas *a, hl_pool *base, hl_block_visitor fn, void *arg)
+{
+    (void)a;
+    bitmap_pool *pool = (bitmap_pool *)base;
+    const uint64_t *map = pool_map(pool);
+    uint32_t words = map_words(base->capacity), rest = base->capacity % 64;
+    char *first = (char *)pool + pool->first_offset;
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t live = map[w];
+        if (w == words - 1 && rest != 0)
+            live &= ~(~(uint64_t)0 << rest);
+        for (; live != 0; live &= live - 1) {
+            uint32_t index = w * 64 + (uint32_t)__builtin_ctzll(live);
+            fn(first + (size_t)index * pool->block_size, pool->block_size, arg);
+        }
+    }
+}
+
+static bool bitmap_visit_blocks(void *ctx, hl_block_visitor fn, void *arg)
+{
+    bitmap_heap *h = ctx;
+    hl_arenas_visit(&h->arenas, bitmap_visit_pool, fn, arg);
+    return true;
+}
+
 static const hl_allocator_ops bitmap_ops = {
     .name = "bitmap_pool",
     .description = "obmalloc's classes, pools and arenas with an occupancy bitmap per pool",
@@ -316,6 +343,8 @@ static const hl_allocator_ops bitmap_ops = {
     .impl_stats = hl_pool_impl_stats,
     .validate = bitmap_validate,
     .print_stats = hl_pool_print_stats,
+    .usable_size = hl_pool_usable_size,
+    .visit_blocks = bitmap_visit_blocks,
 };
 
 const hl_allocator_ops *hl_allocator_bitmap_pool(void)

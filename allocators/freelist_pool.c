@@ -56,6 +56,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct freelist_block {
     struct freelist_block *next; /* next free block of the pool, or NULL */
@@ -274,6 +275,44 @@ static bool freelist_validate(void *ctx, char *why, size_t why_size)
     return hl_arenas_validate(&h->arenas, rings, h, freelist_check_pool, why, why_size);
 }
 
+/*
+ * The live blocks of one pool: the carved blocks below nextoffset that are
+ * not on the free list.  One pass down the list marks its members in a
+ * bitmap of the carved blocks; a full pool (no list) skips even that.  The
+ * live ones are then the clear bits, found a word at a time.
+ */
+static void freelist_visit_pool(const hl_arenas *a, hl_pool *base, hl_block_visitor fn,
+                                void *arg)
+{
+    (void)a;
+    freelist_pool *pool = (freelist_pool *)base;
+    uint32_t size = hl_pool_class_size(base->szidx);
+    uint32_t carved = (pool->nextoffset - POOL_OVERHEAD) / size;
+    char *first = (char *)pool + POOL_OVERHEAD;
+    uint64_t listed[HL_POOL_MAX_BYTES / HL_POOL_ALIGNMENT / 64];
+    uint32_t words = (carved + 63) / 64;
+    memset(listed, 0, words * sizeof *listed);
+    if (carved % 64 != 0)
+        listed[words - 1] = ~(uint64_t)0 << (carved % 64); /* past the last carved block */
+    if (base->count != carved)
+        for (const freelist_block *b = pool->freeblock; b != NULL; b = b->next) {
+            uint32_t index = (uint32_t)((const char *)b - first) / size;
+            listed[index / 64] |= (uint64_t)1 << (index % 64);
+        }
+    for (uint32_t w = 0; w < words; w++)
+        for (uint64_t live = ~listed[w]; live != 0; live &= live - 1) {
+            uint32_t index = w * 64 + (uint32_t)__builtin_ctzll(live);
+            fn(first + (size_t)index * size, size, arg);
+        }
+}
+
+static bool freelist_visit_blocks(void *ctx, hl_block_visitor fn, void *arg)
+{
+    freelist_heap *h = ctx;
+    hl_arenas_visit(&h->arenas, freelist_visit_pool, fn, arg);
+    return true;
+}
+
 static const hl_allocator_ops freelist_ops = {
     .name = "freelist_pool",
     .description =
@@ -287,6 +326,8 @@ static const hl_allocator_ops freelist_ops = {
     .impl_stats = hl_pool_impl_stats,
     .validate = freelist_validate,
     .print_stats = hl_pool_print_stats,
+    .usable_size = hl_pool_usable_size,
+    .visit_blocks = freelist_visit_blocks,
 };
 
 const hl_allocator_ops *hl_allocator_freelist_pool(void)

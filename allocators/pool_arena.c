@@ -436,3 +436,28 @@ void *hl_pool_realloc(void *ctx, void *block, size_t size)
     a->ops->free(ctx, block);
     return moved;
 }
+
+size_t hl_pool_usable_size(void *ctx, void *block)
+{
+    hl_arenas *a = ctx;
+    if (hl_arenas_owns(a, block))
+        return hl_pool_class_size(hl_arenas_pool_of(a, block)->szidx);
+    return malloc_usable_size((hl_raw_link *)block - 1) - sizeof(hl_raw_link);
+}
+
+void hl_arenas_visit(const hl_arenas *a, hl_pool_visitor visit_pool, hl_block_visitor fn,
+                     void *arg)
+{
+    for (uint32_t i = 0; i < a->table_size; i++) {
+        const hl_arena *arena = &a->table[i];
+        if (arena->address == 0)
+            continue;
+        for (char *p = (char *)arena->address; p < arena->pool_address; p += a->pool_bytes) {
+            hl_pool *pool = (hl_pool *)p;
+            if (pool->count > 0)
+                visit_pool(a, pool, fn, arg);
+        }
+    }
+    for (const hl_raw_link *link = a->raw.next; link != &a->raw; link = link->next)
+        fn((void *)(link + 1), malloc_usable_size((void *)link) - sizeof *link, arg);
+}

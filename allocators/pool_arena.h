@@ -293,6 +293,21 @@ void *hl_pool_realloc(void *ctx, void *block, size_t size);
 void hl_pool_impl_stats(void *ctx, hl_alloc_impl_stats *out);
 void hl_pool_print_stats(void *ctx, void *out);
 
+/*
+ * The optional slots, shared the same way.  usable_size: a pool block's
+ * class size, or what the C library gives a raw block behind its link.
+ * hl_arenas_visit walks every carved pool that has live blocks (count > 0)
+ * in arena-table order and address order within an arena, handing each to
+ * the allocator's visit_pool, which alone knows which of its blocks are
+ * free and must call fn for the others in address order; then it calls fn
+ * for every raw block.
+ */
+size_t hl_pool_usable_size(void *ctx, void *block);
+typedef void (*hl_pool_visitor)(const hl_arenas *a, hl_pool *pool, hl_block_visitor fn,
+                                void *arg);
+void hl_arenas_visit(const hl_arenas *a, hl_pool_visitor visit_pool, hl_block_visitor fn,
+                     void *arg);
+
 /* ---- validation (pool_stats.c) ------------------------------------------- */
 
 /* Writes the message to why (when there is room) and returns false; shared
