@@ -47,7 +47,16 @@
 #include <stdint.h>
 
 #define HL_ALLOC_ALIGNMENT 16
-#define HL_ALLOC_MAX_REQUEST ((size_t)1 << 46) /* 64 TiB: no real request */
+/*
+ * The largest request, 2^36 bytes (64 GiB); anything larger fails in the
+ * dispatch layer with NULL, counted as a failure, before an implementation
+ * sees it.  One value for every build: under SAN=1 the C library's malloc
+ * is AddressSanitizer's, which aborts on requests over its own maximum
+ * (2^40 on x86-64) instead of returning NULL, so the cap sits well below
+ * that and both builds fail such requests identically.  The trace loader
+ * refuses larger sizes as malformed for the same reason.
+ */
+#define HL_ALLOC_MAX_REQUEST ((size_t)1 << 36)
 
 #if defined(__GNUC__)
 #define hl_likely(x) __builtin_expect(!!(x), 1)
@@ -104,7 +113,7 @@ typedef struct hl_alloc_config {
 
 /*
  * One implementation.  Each lives in its own .c file whose only external
- * symbol returns a pointer to its `static const` table; harness/registry.c
+ * symbol returns a pointer to its `static const` table; allocators/registry.c
  * lists them by name.
  */
 typedef struct hl_allocator_ops {

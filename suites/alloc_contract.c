@@ -237,6 +237,49 @@ static hl_test_result test_random(hl_test *t)
 }
 
 /*
+ * Requests over HL_ALLOC_MAX_REQUEST fail with NULL and count as failures
+ * in every build: under SAN=1, 2^40 bytes used to reach AddressSanitizer's
+ * malloc and abort the process.  The block being resized stays intact.
+ * Over a failafter wrapper with one allocation left, the refused requests
+ * must not use it up: they never reach an implementation.
+ */
+static hl_test_result test_huge_request(hl_test *t)
+{
+    static const size_t sizes[] = {HL_ALLOC_MAX_REQUEST + 1, (size_t)1 << 40,
+                                   SIZE_MAX / 2, SIZE_MAX};
+    CHECK(HL_ALLOC_MAX_REQUEST == (size_t)1 << 36); /* the documented value */
+    unsigned char *p = hl_mem_malloc(t->alloc, 40);
+    CHECK(p != NULL);
+    fill(p, 5, 0, 40);
+    uint64_t failures = t->alloc->counts.failures;
+    size_t refused = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        refused += hl_mem_malloc(t->alloc, sizes[i]) == NULL;
+        refused += hl_mem_calloc(t->alloc, sizes[i], 1) == NULL;
+        refused += hl_mem_calloc(t->alloc, 1, sizes[i]) == NULL;
+        refused += hl_mem_realloc(t->alloc, p, 40, sizes[i]) == NULL;
+    }
+    refused += hl_mem_calloc(t->alloc, (size_t)1 << 20, (size_t)1 << 20) == NULL;
+    size_t intact = verify(p, 5, 40);
+    hl_mem_free(t->alloc, p, 40);
+    CHECK_EQ(refused, 17);
+    CHECK_EQ(t->alloc->counts.failures - failures, 17);
+    CHECK_EQ(intact, 40);
+
+    char err[200];
+    hl_allocator *last = hl_allocator_open("failafter=2:malloc", err, sizeof err);
+    CHECK(last != NULL);
+    void *huge = hl_mem_malloc(last, HL_ALLOC_MAX_REQUEST + 1);
+    void *small = hl_mem_malloc(last, 16); /* the one allocation allowed */
+    if (small != NULL)
+        hl_mem_free(last, small, 16);
+    hl_allocator_close(last);
+    CHECK(huge == NULL);
+    CHECK(small != NULL);
+    return HL_TEST_PASS;
+}
+
+/*
  * usable_size and visit_blocks against a shadow of the live blocks, after
  * random churn of mallocs, callocs, reallocs and frees of every size (raw
  * blocks included).  Each block is filled over all its usable bytes, so a
@@ -432,6 +475,7 @@ static const hl_test_case cases[] = {
     {"calloc", test_calloc, false},
     {"realloc", test_realloc, false},
     {"random_1e6", test_random, true},
+    {"huge_request", test_huge_request, false},
     {"usable_and_visit", test_usable_and_visit, true},
 };
 
