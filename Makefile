@@ -7,16 +7,19 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
             -Wno-unused-parameter
 OPT      ?= -O2 -g
 DEPFLAGS  = -MMD -MP
-INCLUDES := -I. -Iallocators -Iobjects -Icollectors -Isuites -Iharness -Icpython
+INCLUDES := -I. -Ibase -Iallocators -Iobjects -Icollectors -Isuites -Iharness -Icpython
 LIBS     := -lz -ldl -lm -lpthread
 
-SRCDIRS  := allocators objects collectors suites harness
+SRCDIRS  := base allocators objects collectors suites harness
 SRCS     := $(sort $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c))) cpython/launch_config.c
 
 # Build flavours, each in its own folder so they never mix objects:
 #   make              build/       optimised with debug info
 #   make SAN=1        build-san/   AddressSanitizer + UndefinedBehaviorSanitizer
 #   make ARM=1        build-arm/   aarch64 cross build, run under qemu-aarch64
+#   make VALGRIND=1   build-valgrind/  the pools announce their blocks to
+#                     memcheck (allocators/pool_track.h; README, "Pools under
+#                     memory checkers"); run it under valgrind --tool=memcheck
 ifeq ($(SAN),1)
   BUILD  := build-san
   OPT    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -24,7 +27,14 @@ ifeq ($(SAN),1)
   LDFLAGS += -fsanitize=address,undefined
   export LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
   export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+  # A request over what the machine can give fails with NULL, as in the
+  # ordinary build, instead of aborting in ASan's allocator.
+  export ASAN_OPTIONS := allocator_may_return_null=1
   export HEAPLAB_QUICK := 1
+  DEPS   := test
+else ifeq ($(VALGRIND),1)
+  BUILD  := build-valgrind
+  OPT    += -DHL_VALGRIND=1
   DEPS   := test
 else ifeq ($(ARM),1)
   BUILD  := build-arm
@@ -72,8 +82,8 @@ $(BUILD)/%.o: %.c
 # runs it.  Not built for ARM (no arm64 libpython here) or without the
 # library (tools/deps.sh installs it).
 PY_OBJS  := $(BUILD)/cpython/launcher.o $(BUILD)/cpython/pymem_hooks.o \
-            $(BUILD)/cpython/usable_stub.o $(BUILD)/cpython/launch_config.o \
-            $(filter $(BUILD)/allocators/%.o,$(OBJS))
+            $(BUILD)/cpython/launch_config.o \
+            $(filter $(BUILD)/allocators/%.o $(BUILD)/base/%.o,$(OBJS))
 PY_CFLAGS := -isystem /usr/include/python3.11
 PY_LIBS  := -ldl -lm -lz -lexpat -lpthread -lutil
 
@@ -121,7 +131,7 @@ deps:
 	@tools/deps.sh all
 
 clean:
-	rm -rf build build-san build-arm
+	rm -rf build build-san build-arm build-valgrind
 
 format:
 	clang-format -i $(SRCS) $(wildcard */*.h)

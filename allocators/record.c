@@ -29,6 +29,7 @@
  */
 #include "registry.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,8 @@ typedef struct record_context {
     size_t used;                  /* bytes in buffer */
     char buffer[BUFFER_BYTES];
 } record_context;
+
+_Static_assert(offsetof(record_context, inner) == 0, "a wrapper's context starts with inner");
 
 static record_context *open_recorders;
 
@@ -365,6 +368,18 @@ static bool record_validate(void *ctx, char *why, size_t why_size)
     return inner->validate ? inner->validate(c->inner->ctx, why, why_size) : true;
 }
 
+static size_t record_usable_size(void *ctx, void *block)
+{
+    record_context *c = ctx;
+    return hl_mem_usable_size(c->inner, block);
+}
+
+static bool record_visit_blocks(void *ctx, hl_block_visitor fn, void *arg)
+{
+    record_context *c = ctx;
+    return hl_allocator_visit_blocks(c->inner, fn, arg);
+}
+
 static void record_print_stats(void *ctx, void *out)
 {
     record_context *c = ctx;
@@ -387,6 +402,8 @@ static const hl_allocator_ops record_ops = {
     .impl_stats = record_impl_stats,
     .validate = record_validate,
     .print_stats = record_print_stats,
+    .usable_size = record_usable_size,
+    .visit_blocks = record_visit_blocks,
 };
 
 const hl_allocator_ops *hl_allocator_record(void)

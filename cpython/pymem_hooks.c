@@ -37,9 +37,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-size_t hl_mem_usable_size(hl_allocator *a, void *block);
-bool hl_allocator_can_size(const hl_allocator *a);
-
 /* ---- plain hooks ---------------------------------------------------------- */
 
 static void *plain_malloc(void *ctx, size_t size)

@@ -185,6 +185,34 @@ static inline bool hl_is_finalized(const hl_object *op)
     return hl_is_container(op) && (hl_gc_head_of(op)->prev & HL_GC_PREV_FINALIZED);
 }
 
+/* ---- roots: what the runtime knows to be alive ------------------------- */
+
+/*
+ * CPython's known-alive roots: module globals, sys and builtins, type
+ * dicts, and the frames of the running code.  A workload (or a replayed
+ * heap's `r` nodes) registers them here; the runtime holds a strong
+ * reference to each, and collectors that mark from roots before trial
+ * deletion (the incremental and free-threaded designs) start from them.
+ * Collectors that do not use roots behave exactly as without them, since a
+ * root's reference comes from outside the heap.
+ *
+ * Globals are a set in insertion order; frames are a stack.  The same
+ * object may be registered more than once (each registration holds its own
+ * reference).  Registering takes memory from the stack's allocator and can
+ * fail (-1, nothing changed); removing never fails on a registered object.
+ */
+int hl_root_add(hl_runtime *rt, hl_object *op);
+/* Drops the most recent registration of op; -1 if op is not a root. */
+int hl_root_remove(hl_runtime *rt, hl_object *op);
+int hl_frame_push(hl_runtime *rt, hl_object *frame);
+/* Pops the innermost frame; the stack must not be empty. */
+void hl_frame_pop(hl_runtime *rt);
+size_t hl_root_count(const hl_runtime *rt);  /* globals and frames */
+size_t hl_frame_depth(const hl_runtime *rt); /* frames alone */
+/* Calls fn on every root, globals first (oldest first), then frames
+   (outermost first).  fn must not add or remove roots. */
+void hl_roots_for_each(hl_runtime *rt, void (*fn)(hl_object *op, void *arg), void *arg);
+
 /* ---- the collector, as the gc module ---------------------------------- */
 
 /* gc.collect(generation): the number of unreachable objects found.  Returns

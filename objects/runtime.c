@@ -299,6 +299,7 @@ void hl_runtime_destroy(hl_runtime *rt, hl_runtime_report *report)
     hl_runtime_report r = {0};
     hl_clearref(rt, &rt->garbage);
     rt->callback_count = 0;
+    hl_roots_clear(rt);
     r.leaked_objects = reclaim_tracked(rt);
     hl_clear_free_lists(rt);
     for (size_t i = 0; i < HL_SMALL_INT_COUNT; i++)
@@ -324,7 +325,8 @@ bool hl_runtime_validate(hl_runtime *rt, char *why, size_t why_size)
         snprintf(why, why_size, "objects waiting for dealloc outside the dealloc loop");
         return false;
     }
-    return rt->gc_ops->validate(rt->gc, why, why_size) &&
+    return hl_roots_validate(rt, why, why_size) &&
+           rt->gc_ops->validate(rt->gc, why, why_size) &&
            hl_allocator_validate(rt->alloc, why, why_size);
 }
 

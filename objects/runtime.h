@@ -41,6 +41,15 @@ typedef struct hl_free_list {
     size_t count;
 } hl_free_list;
 
+/* A growable array of strong references (the roots, objects/roots.c).
+   Invariant: count <= capacity; items[0..count) each hold one reference;
+   items is NULL exactly when capacity is 0. */
+typedef struct hl_object_stack {
+    hl_object **items;
+    size_t count;    /* entries in use */
+    size_t capacity; /* entries allocated from the stack's allocator */
+} hl_object_stack;
+
 typedef struct hl_gc_callback {
     hl_gc_callback_fn fn;
     void *user;
@@ -68,6 +77,9 @@ struct hl_runtime {
     hl_gc_callback callbacks[HL_GC_MAX_CALLBACKS]; /* gc.callbacks */
     size_t callback_count;
 
+    hl_object_stack globals;  /* roots: module dicts, builtins, types */
+    hl_object_stack frames;   /* roots: the frame stack, innermost last */
+
     size_t live_objects;     /* see above */
     uint64_t out_of_memory;  /* allocations that failed */
     uint64_t finalizers_run; /* PEP 442 finalizers run, by any path */
@@ -75,6 +87,10 @@ struct hl_runtime {
 
 /* Used by the collectors' shared phases (collectors/gc_core.c). */
 void hl_runtime_finalize(hl_runtime *rt, hl_object *op);
+
+/* Drops every root (at destroy), and checks that each is alive. */
+void hl_roots_clear(hl_runtime *rt);
+bool hl_roots_validate(const hl_runtime *rt, char *why, size_t why_size);
 
 /* Free lists (objects/runtime.c): pop returns NULL when empty; push returns
    false when the list is full and the caller must free the object. */

@@ -212,6 +212,44 @@ static hl_test_result test_long_chain(hl_test *t)
     return HL_TEST_PASS;
 }
 
+/* A root (a module global, a frame) keeps what it holds alive, for
+   reference counting and for the collector alike; dropping it frees it.
+       g = [];  g.append(g)         # a cycle held by a global
+       gc.collect() == 0            # alive through the root
+       del globals()['g']; gc.collect() == 1 */
+static hl_test_result test_roots(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    LET(g, hl_list_new(rt, 0));
+    OK(hl_list_append(rt, g, g));
+    OK(hl_root_add(rt, g));
+    LET(frame, hl_list_new(rt, 0));
+    OK(hl_frame_push(rt, frame));
+    OK(hl_frame_push(rt, frame)); /* recursion: the same locals twice */
+    CHECK_EQ(hl_root_count(rt), 3);
+    CHECK_EQ(hl_frame_depth(rt), 2);
+    long before = LIVE();
+    hl_object *cycle = g; /* borrowed: the root's is the only outside one */
+    DEL(g);
+    DEL(frame);
+    CHECK_EQ(LIVE(), before);
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    CHECK_EQ(LIVE(), before);
+    CHECK_EQ(hl_root_remove(rt, cycle), 0);
+    CHECK_EQ(hl_root_remove(rt, cycle), -1); /* no longer a root */
+    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(1));
+    long cycle_freed = t->tracing ? 1 : 0;
+    CHECK_EQ(LIVE(), before - cycle_freed);
+    hl_frame_pop(rt);
+    CHECK_EQ(LIVE(), before - cycle_freed); /* the outer frame still holds it */
+    hl_frame_pop(rt);
+    CHECK_EQ(LIVE(), before - cycle_freed - 1);
+    CHECK_EQ(hl_root_count(rt), 0);
+    char why[256];
+    CHECK(hl_runtime_validate(rt, why, sizeof why));
+    return HL_TEST_PASS;
+}
+
 static const hl_test_case cases[] = {
     {"alias", test_alias, false},
     {"rebind", test_rebind, false},
@@ -220,6 +258,7 @@ static const hl_test_case cases[] = {
     {"list_growth", test_list_growth, false},
     {"dict", test_dict, false},
     {"tuple_values", test_tuple_values, false},
+    {"roots", test_roots, false},
     {"long_chain_1e6", test_long_chain, true},
 };
 
