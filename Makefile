@@ -114,6 +114,14 @@ test-oom:
 	@$(MAKE) --no-print-directory $(BIN)
 	HEAPLAB_OOM=all prove -f tests/10-conformance.t
 
+# CPython 3.11's whole regression suite on every heaplab allocator, with
+# tests/cpython-known-failures.txt (tools/test_cpython.sh; ALLOCS="A B"
+# narrows it).  About half an hour per allocator on a 2-core VM.
+test-cpython:
+	@tools/deps.sh $(DEPS)
+	@$(MAKE) --no-print-directory $(BIN) $(PY_BIN)
+	BUILD=$(BUILD) tools/test_cpython.sh $(ALLOCS)
+
 # The differential fuzzer at length (suites/fuzz.c): FUZZ_SEEDS programs per
 # case (make test runs 600) on every stack, from a base seed that changes
 # with every run unless FUZZ_SEED is given; FUZZ_ARGS narrows the matrix,
@@ -172,7 +180,7 @@ $(BUILD)/bench/gbench.o: bench/gbench.cc
 
 bench:
 	@tools/deps.sh $(BENCH_DEPS)
-	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BIN)
+	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BIN) $(PY_BIN)
 	BUILD=$(BUILD) QUICK=$(QUICK) ARM=$(ARM) bench/run.sh
 
 bench-ci:

@@ -12,7 +12,8 @@ kind=${1:-test}
 # valgrind for tests/25-pool-uaf.t (memcheck, and the client-request headers
 # valgrind/valgrind.h and memcheck.h that make VALGRIND=1 compiles in).
 test_pkgs="gcc make libc6-dev zlib1g-dev python3 perl valgrind
-           libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libpython3.11"
+           libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libpython3.11
+           libpython3.11-dev libpython3.11-testsuite"
 # `make test-arm`: the cross compiler, qemu, and zlib for arm64.
 arm_pkgs="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user zlib1g-dev:arm64"
 # `make bench`: Google Benchmark, bdwgc, hyperfine, gnuplot, valgrind.
