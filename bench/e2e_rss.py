@@ -7,7 +7,8 @@
         is the child's own, not the largest of all descendants.
     e2e_rss.py --csv RAW    merges RAW/e2e-*.json (hyperfine) and
         RAW/e2e-rss.jsonl into CSV: program, config, median_s, mean_s,
-        stddev_s, min_s, runs, peak_rss_kib.
+        stddev_s, min_s, runs, cpu_s (mean user + system time: the figure
+        that survives a machine shared with other work), peak_rss_kib.
 """
 import csv, glob, json, os, statistics, subprocess, sys
 
@@ -29,7 +30,7 @@ def merge(raw):
             rss[(r["program"], r["config"])] = r["peak_rss_kib"] if r["status"] == 0 else ""
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(["program", "config", "median_s", "mean_s", "stddev_s", "min_s", "runs",
-                "peak_rss_kib"])
+                "cpu_s", "peak_rss_kib"])
     for path in sorted(glob.glob(os.path.join(raw, "e2e-*.json"))):
         program = os.path.basename(path)[4:-5]
         with open(path) as fh:
@@ -39,6 +40,7 @@ def merge(raw):
             w.writerow([program, r["command"], "%.6f" % statistics.median(times),
                         "%.6f" % r["mean"], "%.6f" % (r["stddev"] or 0.0),
                         "%.6f" % min(times), len(times),
+                        "%.6f" % (r["user"] + r["system"]),
                         rss.get((program, r["command"]), "")])
 
 

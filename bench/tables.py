@@ -499,15 +499,21 @@ def e2e_section(run, plots):
     summary = []
     for c in configs:
         t = [rel(p, c, "median_s") for p in programs]
+        u = [rel(p, c, "cpu_s") for p in programs]
         m = [rel(p, c, "peak_rss_kib") for p in programs]
         t_ok = [x for x in t if x]
         summary.append([c, "%.3f×" % geomean(t_ok) if t_ok else "n/a",
                         "%.2f–%.2f" % (min(t_ok), max(t_ok)) if t_ok else "n/a",
+                        "%.3f×" % geomean(u) if geomean(u) else "n/a",
                         "%.3f×" % geomean(m) if geomean(m) else "n/a"])
     per_time = [[p, fmt(value(p, E2E_BASELINE, "median_s") * 1e3)
                  if value(p, E2E_BASELINE, "median_s") else "n/a"] +
                 ["%.3f" % rel(p, c, "median_s") if rel(p, c, "median_s") else "n/a"
                  for c in configs[1:]] for p in programs]
+    per_cpu = [[p, fmt(value(p, E2E_BASELINE, "cpu_s") * 1e3)
+                if value(p, E2E_BASELINE, "cpu_s") else "n/a"] +
+               ["%.3f" % rel(p, c, "cpu_s") if rel(p, c, "cpu_s") else "n/a"
+                for c in configs[1:]] for p in programs]
     per_rss = [[p, fmt(value(p, E2E_BASELINE, "peak_rss_kib"))] +
                ["%.3f" % rel(p, c, "peak_rss_kib") if rel(p, c, "peak_rss_kib") else "n/a"
                 for c in configs[1:]] for p in programs]
@@ -521,12 +527,17 @@ def e2e_section(run, plots):
             "allocator as the object domain, and under Debian's /usr/bin/python3.11 with "
             "PYTHONMALLOC=pymalloc, =malloc, and =malloc with a reference allocator in "
             "LD_PRELOAD.  Wall time: median of %s hyperfine runs (after a warm-up), all "
-            "configurations of a program side by side; peak RSS: ru_maxrss of one more run."
+            "configurations of a program side by side; CPU: hyperfine's mean user + "
+            "system time, the figure to read when the machine is shared (wall time then "
+            "includes waiting for a core); peak RSS: ru_maxrss of one more run."
             "\n\n" % "/".join(map(str, runs_per)) +
             table(["configuration", "wall time, geomean vs " + E2E_BASELINE,
-                   "range over programs", "peak RSS, geomean"], summary) +
+                   "range over programs", "CPU time, geomean", "peak RSS, geomean"],
+                  summary) +
             "\nWall time per program (ms for the baseline, ratios for the others):\n\n" +
             table(["program", E2E_BASELINE + " ms"] + configs[1:], per_time) +
+            "\nCPU time (user + system) per program (ms for the baseline, ratios):\n\n" +
+            table(["program", E2E_BASELINE + " ms"] + configs[1:], per_cpu) +
             "\nPeak RSS per program (KiB for the baseline, ratios for the others):\n\n" +
             table(["program", E2E_BASELINE + " KiB"] + configs[1:], per_rss))
 
