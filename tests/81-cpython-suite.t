@@ -14,6 +14,11 @@ HEAPLAB_BIN=$(cd "$(dirname "$HEAPLAB_BIN")" && pwd)/$(basename "$HEAPLAB_BIN")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mapfile -t modules < <(grep -v '^#' tests/cpython-tests.txt | grep .)
+# Each configuration: ALLOC DOMAINS.  The sanitizer and ARM builds
+# (HEAPLAB_QUICK) run two of the six.
+configs=("freelist_pool obj" "freelist_pool obj,mem" "bitmap_pool obj" "bitmap_pool obj,mem"
+         "debug:freelist_pool obj" "debug:freelist_pool obj,mem")
+[ -n "${HEAPLAB_QUICK:-}" ] && configs=("freelist_pool obj,mem" "debug:freelist_pool obj")
 
 # One run: ALLOC DOMAINS MODULE -> $tmp/ALLOC.DOMAINS.MODULE.{rc,out,stats}
 run_one() {
@@ -26,11 +31,9 @@ run_one() {
 export -f run_one
 export tmp HEAPLAB_BIN
 
-for alloc in freelist_pool bitmap_pool debug:freelist_pool; do
-    for domains in obj obj,mem; do
-        for module in "${modules[@]}"; do
-            echo "$alloc $domains $module"
-        done
+for config in "${configs[@]}"; do
+    for module in "${modules[@]}"; do
+        echo "$config $module"
     done
 done | xargs -P 2 -n 3 bash -c 'run_one "$@"' _
 
@@ -45,21 +48,20 @@ stats_ok() {
     done <"$file"
 }
 
-for alloc in freelist_pool bitmap_pool debug:freelist_pool; do
-    for domains in obj obj,mem; do
-        for module in "${modules[@]}"; do
-            base="$tmp/${alloc//:/_}.$domains.$module"
-            rc=$(cat "$base.rc")
-            if [ "$rc" = 0 ] && grep -q "Tests result: SUCCESS" "$base.out"; then
-                ok "$module [$alloc $domains]"
-            else
-                not_ok "$module [$alloc $domains] (exit $rc)"
-                tail -n 15 "$base.out" | sed 's/^/# /'
-            fi
-            n=$(wc -l <"$base.stats" 2>/dev/null || echo 0)
-            check "$module [$alloc $domains]: validate ok in all $n processes" \
-                stats_ok "$base.stats"
-        done
+for config in "${configs[@]}"; do
+    read -r alloc domains <<<"$config"
+    for module in "${modules[@]}"; do
+        base="$tmp/${alloc//:/_}.$domains.$module"
+        rc=$(cat "$base.rc")
+        if [ "$rc" = 0 ] && grep -q "Tests result: SUCCESS" "$base.out"; then
+            ok "$module [$alloc $domains]"
+        else
+            not_ok "$module [$alloc $domains] (exit $rc)"
+            tail -n 15 "$base.out" | sed 's/^/# /'
+        fi
+        n=$(wc -l <"$base.stats" 2>/dev/null || echo 0)
+        check "$module [$alloc $domains]: validate ok in all $n processes" \
+            stats_ok "$base.stats"
     done
 done
 tap_done
