@@ -71,9 +71,9 @@ for prog in "${programs[@]}"; do
         >"$raw/e2e-$name.log"
     for i in "${!names[@]}"; do
         # shellcheck disable=SC2086
-        python3 bench/e2e_rss.py "$name" "${names[$i]}" ${commands[$i]} "$prog" \
+        /usr/bin/python3 bench/e2e_rss.py "$name" "${names[$i]}" ${commands[$i]} "$prog" \
             >>"$raw/e2e-rss.jsonl"
     done
 done
-python3 bench/e2e_rss.py --csv "$raw" >"$out/e2e.csv"
+/usr/bin/python3 bench/e2e_rss.py --csv "$raw" >"$out/e2e.csv"
 log "e2e: $out/e2e.csv"

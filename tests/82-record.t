@@ -63,7 +63,7 @@ heaplab record --out "$tmp/cap" -- "$tmp/prog.py" >"$tmp/out" 2>"$tmp/err"
 check "heaplab record exits 0" test $? = 0
 check "the program's output is its own (printed once)" test "$(cat "$tmp/out")" = 3000
 check "the recorded trace replays with --check" quiet heaplab trace --check "$tmp/cap/trace.gz"
-check "the recorded graph passes heap_check.py" quiet python3 tools/heap_check.py "$tmp/cap/heap.graph.gz"
+check "the recorded graph passes heap_check.py" quiet /usr/bin/python3 tools/heap_check.py "$tmp/cap/heap.graph.gz"
 heaplab bench-program --repeat 1 "$tmp/cap" >"$tmp/tables"
 check "bench-program replays both and exits 0" test $? = 0
 check "  ... a trace row per available allocator" grep -q '^| bitmap_pool | [0-9]' "$tmp/tables"

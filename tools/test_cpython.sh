@@ -30,7 +30,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 failed_modules() { # LOG -> the modules regrtest's summary lists as failed
-    python3 - "$1" <<'PY'
+    /usr/bin/python3 - "$1" <<'PY'
 import re, sys
 text = open(sys.argv[1], errors="replace").read()
 names = set()
@@ -48,7 +48,7 @@ for alloc in "${allocs[@]}"; do
     echo "== $alloc: the whole suite (log: $log)"
     start=$(date +%s)
     (cd "$work" && nice "$BIN" python --alloc "$alloc" --stats "$stats" -- \
-        -m test -j2 --timeout 1800 --ignorefile "$out/ignore.txt") >"$log" 2>&1
+        -m test -j2 --timeout 600 --ignorefile "$out/ignore.txt") >"$log" 2>&1
     echo "   $(($(date +%s) - start)) s; $(grep -E '^(All )?[0-9]+ tests? OK' "$log" | tail -n 1)"
     for m in $(failed_modules "$log"); do
         reason=$(awk -v m="$m" '$1 == "plain" && $2 == m {$1 = $2 = ""; print substr($0, 3)}' "$known")
@@ -57,7 +57,7 @@ for alloc in "${allocs[@]}"; do
             status=1
             continue
         fi
-        (cd "$work" && /usr/bin/python3.11 -m test --timeout 1800 "$m") >"$out/plain-$m.log" 2>&1
+        (cd "$work" && /usr/bin/python3.11 -m test --timeout 600 "$m") >"$out/plain-$m.log" 2>&1
         if [ $? -ne 0 ]; then
             echo "   excused $m: fails on /usr/bin/python3.11 too ($reason)"
         else
