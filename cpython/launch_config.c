@@ -1,7 +1,9 @@
 /*
- * cpython/launch_config.c — the configuration NAME of launch_config.h:
- * percent-encoding both ways.  Shared by `heaplab python`, which writes
- * the folder, and the launcher, which reads it back.
+ * cpython/launch_config.c — the configuration NAME of launch_config.h
+ * (percent-encoding both ways), the folder of per-configuration symlinks,
+ * and finding a launcher's configuration from its argv[0].  Shared by
+ * `heaplab python`, which makes the folder, and the launcher, which reads
+ * it back.
  */
 #include "launch_config.h"
 

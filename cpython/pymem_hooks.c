@@ -197,12 +197,17 @@ static void write_stats(void)
     }
     put(&b, ", \"peak_rss_kib\": %ld, \"validate\": ", usage.ru_maxrss);
     char why[400] = "ok";
-    if (a == NULL)
+    hl_alloc_stats final;
+    if (a == NULL) {
         snprintf(why, sizeof why, "n/a");
-    else if (!hl_allocator_validate(a, why, sizeof why))
-        ;
-    else if (hl_allocator_can_size(a) && a->counts.live_bytes > a->counts.peak_bytes)
-        snprintf(why, sizeof why, "live bytes above peak");
+    } else if (hl_allocator_validate(a, why, sizeof why)) {
+        hl_allocator_stats(a, &final);
+        if (final.impl.errors_detected > 0)
+            snprintf(why, sizeof why, "%llu misuses caught by the allocator",
+                     (unsigned long long)final.impl.errors_detected);
+        else
+            snprintf(why, sizeof why, "ok");
+    }
     put_string(&b, why, sizeof why);
     put(&b, ", \"argv\": ");
     char args[512];
