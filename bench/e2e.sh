@@ -16,7 +16,7 @@
 # sys.executable is), so `heaplab python`'s own start-up is not timed.
 # Programs: bench/programs/*.py (written in the shape of pyperformance's
 # benchmarks) and the stdlib programs in suites/data/{heaps,traces}/programs.
-# QUICK=1: three programs, three runs.  Writes OUT/raw/e2e-*.json (hyperfine),
+# QUICK=1: three programs, three runs; PROGRAMS="a.py b.py" names others.  Writes OUT/raw/e2e-*.json (hyperfine),
 # OUT/raw/e2e-rss.jsonl and OUT/e2e.csv, which bench/report.py reads.
 set -euo pipefail
 out=${1:?usage: bench/e2e.sh OUT}
@@ -31,7 +31,10 @@ if [ ! -x "$BUILD/heaplab-python" ]; then
     log "e2e: no $BUILD/heaplab-python (libpython3.11-dev missing?): skipped"
     exit 0
 fi
-if [ -n "$QUICK" ]; then
+if [ -n "${PROGRAMS:-}" ]; then
+    read -r -a programs <<<"$PROGRAMS"
+    runs=(--runs 5 --warmup 1)
+elif [ -n "$QUICK" ]; then
     programs=(bench/programs/bm_json.py bench/programs/bm_cycles.py
               suites/data/traces/programs/json_re.py)
     runs=(--runs 3 --warmup 1)
