@@ -34,6 +34,7 @@ bool hl_option_value(int argc, char **argv, int *i, const char *name, const char
         return false;
     if (arg[n] == '=') {
         *value = arg + n + 1;
+        *bad = **value == '\0'; /* "--alloc=" names nothing */
         return true;
     }
     if (arg[n] != '\0')
