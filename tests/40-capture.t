@@ -39,7 +39,7 @@ PY
 check "heap_snapshot.py records a fresh program" \
     "$python" tools/heap_snapshot.py -o "$tmp/fresh.graph.gz" "$tmp/prog.py"
 check "heap_check.py agrees with CPython's count" "$python" tools/heap_check.py "$tmp/fresh.graph.gz"
-collectors=$(heaplab list | sed -n '/^collectors/,/^suites/p' | awk 'NR>1 && /^  /{print $1}')
+collectors=$(heaplab list --names | awk '$1 == "collector" {print $2}')
 for gc in $collectors; do
     line=$(heaplab heap --gc "$gc" "$tmp/fresh.graph.gz")
     found=$(json_field "$line" unreachable)
