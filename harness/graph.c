@@ -118,10 +118,13 @@ static int parse_comment(loader *ld, char *text, size_t line)
 static int parse_header(loader *ld, char *line)
 {
     hl_graph *g = ld->g;
-    char *tok[5];
+    char *tok[4];
     size_t n = tokenize(line, tok, 4);
     if (n < 2 || strcmp(tok[0], "heaplab-graph") != 0 || strcmp(tok[1], "1") != 0)
         return syntax(ld, 1, "not a heaplab-graph 1 file (bad magic line)");
+    if (n > 4) /* tokenize stored only the first four */
+        return syntax(ld, 1, "bad header (expected: heaplab-graph 1 nodes=N edges=M, "
+                             "each at most once)");
     for (size_t i = 2; i < n; i++) {
         if (strncmp(tok[i], "nodes=", 6) == 0 && !g->has_hint_nodes)
             g->has_hint_nodes = parse_keyed(tok[i], "nodes", ID_MAX + 1, &g->hint_nodes);
