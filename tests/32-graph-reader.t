@@ -47,7 +47,7 @@ printf 'heaplab-graph 1\n%s\ne 0 0' "$body" >"$tmp/no_newline.graph"
 refused "no newline after the last line" 2 "$tmp/no_newline.graph:6: truncated line" heap "$tmp/no_newline.graph"
 # Header hints.
 for hint in "nodes=-1" "nodes=18446744073709551615" "nodes=+2" "nodes=2 nodes=2" "edges=2 edges=2" \
-    "nodes=0x2" "nodes=" "edges=4294967295"; do
+    "nodes=0x2" "nodes=" "edges=4294967295" "nodes=2 edges=2 extra" "nodes=2 edges=2 x y"; do
     printf 'heaplab-graph 1 %s\n%s\n' "$hint" "$body" >"$g"
     refused "header hint '$hint'" 2 "$g:1: bad header" heap "$g"
 done
