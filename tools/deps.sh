@@ -9,9 +9,11 @@ kind=${1:-test}
 # Building and `make test`: compiler, zlib for gzip input, python3 for the
 # capture tools, and the shared libraries of the reference allocators, which
 # heaplab loads at run time (a missing one only shows as unavailable);
+# valgrind for tests/25-pool-uaf.t (memcheck, and the client-request headers
+# valgrind/valgrind.h and memcheck.h that make VALGRIND=1 compiles in);
 # `heaplab compare` runs on Google Benchmark's compare.py package
 # (libbenchmark-tools) with scipy's Mann-Whitney U test.
-test_pkgs="gcc make libc6-dev zlib1g-dev python3 perl
+test_pkgs="gcc make libc6-dev zlib1g-dev python3 perl valgrind
            libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libpython3.11
            libbenchmark-tools python3-scipy"
 # `make test-arm`: the cross compiler, qemu, and zlib for arm64.
