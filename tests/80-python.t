@@ -104,9 +104,11 @@ for how in PYTHONMALLOC=debug PYTHONMALLOC=pymalloc_debug PYTHONDEVMODE=1; do
     env "$how" "$HEAPLAB_BIN" python --alloc freelist_pool --domains obj,mem --stats "$tmp/stats" \
         -- -c 'import _testcapi' 2>/dev/null
     check "$how: heaplab's allocator still underneath (calls counted)" stats_ok "$tmp/stats" 1
+    # The subshell reports the abort to its own stderr, not to TAP's.
     (env "$how" "$HEAPLAB_BIN" python --alloc freelist_pool --domains obj,mem \
-        -- -c 'import _testcapi; _testcapi.pymem_buffer_overflow()' 2>"$tmp/err") 2>/dev/null
-    rc=$?
+        -- -c 'import _testcapi; _testcapi.pymem_buffer_overflow()' 2>"$tmp/err"
+     echo $? >"$tmp/rc") 2>/dev/null
+    rc=$(cat "$tmp/rc")
     check "$how: CPython's hooks on top catch a buffer overflow" \
         test "$rc" = 134 -a -n "$(grep 'FORBIDDENBYTE' "$tmp/err")"
 done
