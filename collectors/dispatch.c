@@ -212,6 +212,7 @@ hl_collector *hl_collector_open(const char *spec, hl_runtime *rt, char *err, siz
     const char *arg = eq ? eq + 1 : NULL;
     if (arg && strcmp(arg, "stress") == 0 && (c->ops.flags & HL_GC_AUTOMATIC)) {
         base->stress = true;
+        c->ops.flags |= HL_GC_STRESS;
         arg = NULL;
         c->stressed_on_alloc = c->ops.on_alloc;
         c->ops.on_alloc = stress_on_alloc;

@@ -78,6 +78,13 @@ unsigned long long hl_test_random(hl_test *t)
     return z ^ (z >> 31);
 }
 
+size_t hl_test_scale(const hl_test *t, size_t full)
+{
+    if (t->rt && (hl_gc_flags(t->rt) & HL_GC_STRESS))
+        return full < 2000 ? full : 2000;
+    return t->quick ? full / 5 : full;
+}
+
 typedef struct small_stack_call {
     void (*fn)(void *);
     void *arg;
