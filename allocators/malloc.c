@@ -12,6 +12,8 @@
  */
 #include "registry.h"
 
+#include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* No state: the C library is process-wide.  The context is a dummy byte so
@@ -20,7 +22,11 @@ static char malloc_context;
 
 static void *malloc_create(hl_alloc_config *config)
 {
-    (void)config;
+    if (config->arg != NULL) { /* "malloc=garbage" must not pass silently */
+        snprintf(config->error, config->error_size, "malloc takes no parameter (got '%s')",
+                 config->arg);
+        return NULL;
+    }
     return &malloc_context;
 }
 
@@ -61,6 +67,14 @@ static void malloc_impl_stats(void *ctx, hl_alloc_impl_stats *out)
     *out = (hl_alloc_impl_stats){0};
 }
 
+/* Exact for glibc: the chunk's usable bytes, which realloc may grow into.
+   The C library cannot list its blocks, so there is no visit_blocks. */
+static size_t malloc_usable(void *ctx, void *block)
+{
+    (void)ctx;
+    return malloc_usable_size(block);
+}
+
 static const hl_allocator_ops malloc_ops = {
     .name = "malloc",
     .description = "the C library's malloc, every request passed straight through",
@@ -71,6 +85,7 @@ static const hl_allocator_ops malloc_ops = {
     .realloc = malloc_realloc,
     .free = malloc_free,
     .impl_stats = malloc_impl_stats,
+    .usable_size = malloc_usable,
 };
 
 const hl_allocator_ops *hl_allocator_malloc(void)
