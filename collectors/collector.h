@@ -242,12 +242,18 @@ typedef struct hl_gc_callback {
 /*
  * One open collector and the gc module's state.  Invariants: ops has every
  * slot set; ctx starts with an hl_gc_base whose collector is this object;
- * collecting is true exactly while a collection (or its callbacks) runs.
+ * collecting is true exactly while a collection (or its callbacks) runs;
+ * outside a collection and reclaim, tracked equals the total length of the
+ * base's lists
+ * (every track adds one, every untrack — the object model's, the shared
+ * phases' untracking of atomic objects, reclaim — takes one).
  */
 struct hl_collector {
     hl_collector_ops ops; /* the implementation's table, defaults filled in */
     void *ctx;            /* its state, starting with hl_gc_base */
     bool lists;           /* !(ops.flags & HL_GC_WALKS_HEAP) */
+    size_t tracked;       /* tracked containers: the lists' lengths sum to it */
+    bool reclaiming;      /* hl_collector_reclaim runs: some are on its lists */
     bool collecting;      /* the re-entry guard */
     unsigned debug;       /* gc.set_debug() flags */
     hl_object *garbage;   /* gc.garbage, made on first use */

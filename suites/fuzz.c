@@ -247,8 +247,33 @@ static bool make(fuzz_run *r, const fuzz_op *op)
     return o != NULL;
 }
 
-/* Runs op on the stack; false when an allocation was refused. */
+static bool exec_op(fuzz_run *r, const fuzz_op *op, long *found);
+
+/*
+ * Runs op on the stack; false when an allocation was refused.  Loose (with
+ * automatic collection on): the objects the operation names are held while
+ * it runs, as Python's evaluation stack holds its operands — any allocation
+ * inside may collect, and a name does not keep its object alive.
+ */
 static bool exec(fuzz_run *r, const fuzz_op *op, long *found)
+{
+    if (!r->loose)
+        return exec_op(r, op, found);
+    hl_object *held[1 + FUZZ_TUPLE_MAX];
+    size_t n = 0;
+    if (op->code != FUZZ_NEW && alive(r, op->id))
+        hl_incref(held[n++] = r->object[op->id]);
+    for (size_t i = 0; i < FUZZ_TUPLE_MAX; i++)
+        if (alive(r, op->arg[i]) && (op->code == FUZZ_NEW || i == 0) &&
+            op->code != FUZZ_COLLECT && op->code != FUZZ_SAVEALL)
+            hl_incref(held[n++] = r->object[op->arg[i]]);
+    bool done = exec_op(r, op, found);
+    for (size_t i = 0; i < n; i++)
+        hl_decref(r->rt, held[i]);
+    return done;
+}
+
+static bool exec_op(fuzz_run *r, const fuzz_op *op, long *found)
 {
     hl_runtime *rt = r->rt;
     /* Loose: the model may keep what a collection already freed. */
