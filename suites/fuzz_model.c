@@ -11,6 +11,7 @@
  * settle_callbacks() turns into ranges once the cascade is over.
  */
 #include "fuzz_model.h"
+#include "random.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -474,20 +475,11 @@ void fuzz_model_apply(fuzz_model *m, const fuzz_op *op)
 
 /* ---- programs ------------------------------------------------------------ */
 
-uint64_t fuzz_random(uint64_t *state)
-{
-    /* splitmix64, as hl_test_random */
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* One of ids (ascending), half the time among the six newest: programs
    then build small local structures, cycles among them, and drop them. */
 static unsigned pick(uint64_t *rng, const uint8_t *ids, size_t n)
 {
-    uint64_t r = fuzz_random(rng);
+    uint64_t r = hl_random_next(rng);
     if (n > 6 && (r & 1))
         return ids[n - 6 + (r >> 1) % 6];
     return n ? ids[(r >> 1) % n] : 0;
@@ -498,7 +490,7 @@ static unsigned weighted(uint64_t *rng, const unsigned *weight, size_t n)
     unsigned total = 0;
     for (size_t i = 0; i < n; i++)
         total += weight[i];
-    unsigned r = total ? (unsigned)(fuzz_random(rng) % total) : 0;
+    unsigned r = total ? (unsigned)(hl_random_next(rng) % total) : 0;
     for (size_t i = 0; i < n; i++) {
         if (r < weight[i])
             return (unsigned)i;
@@ -523,7 +515,7 @@ fuzz_op fuzz_generate(const fuzz_model *m, const fuzz_shape *shape, uint64_t *rn
                 set[k][size[k]++] = (uint8_t)id;
     }
     fuzz_op op = {.code = (uint8_t)weighted(rng, shape->weight, FUZZ_CLEAR_GARBAGE + 1)};
-    if (m->saveall && fuzz_random(rng) % 8 == 0)
+    if (m->saveall && hl_random_next(rng) % 8 == 0)
         op.code = FUZZ_SAVEALL; /* DEBUG_SAVEALL stays on for a few operations only */
     if (op.code == FUZZ_NEW && size[ALIVE] >= shape->max_live)
         op.code = size[ROOTED] ? FUZZ_DROP : FUZZ_COLLECT;
@@ -540,7 +532,7 @@ fuzz_op fuzz_generate(const fuzz_model *m, const fuzz_shape *shape, uint64_t *rn
         op.kind = (uint8_t)weighted(rng, shape->kind_weight, FUZZ_KINDS);
         if (is_weakref(op.kind) && !size[INSTANCE])
             op.kind = FUZZ_PLAIN;
-        for (unsigned i = 0, k = (unsigned)(fuzz_random(rng) % 4);
+        for (unsigned i = 0, k = (unsigned)(hl_random_next(rng) % 4);
              op.kind == FUZZ_TUPLE && i < k && i < FUZZ_TUPLE_MAX; i++)
             op.arg[i] = PICK(ALIVE);
         if (is_weakref(op.kind))
@@ -557,15 +549,15 @@ fuzz_op fuzz_generate(const fuzz_model *m, const fuzz_shape *shape, uint64_t *rn
         /* fall through */
     case FUZZ_UNLINK:
         op.id = PICK(MUTABLE);
-        op.slot = (uint8_t)(fuzz_random(rng) % FUZZ_EDGES);
+        op.slot = (uint8_t)(hl_random_next(rng) % FUZZ_EDGES);
         break;
     case FUZZ_RESURRECT:
         op.id = PICK(UNFINALIZED);
-        if (fuzz_random(rng) % 5 < 2)
+        if (hl_random_next(rng) % 5 < 2)
             op.arg[0] = PICK(FREE_LIST);
         break;
     case FUZZ_COLLECT:
-        op.arg[0] = fuzz_random(rng) % 100 < shape->young ? 0 : (uint8_t)(1 + fuzz_random(rng) % 2);
+        op.arg[0] = hl_random_next(rng) % 100 < shape->young ? 0 : (uint8_t)(1 + hl_random_next(rng) % 2);
         break;
     case FUZZ_SAVEALL:
         op.arg[0] = !m->saveall;
