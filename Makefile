@@ -50,6 +50,19 @@ else
   DEPS   := test
 endif
 
+# Assertion tiers (base/debug.h): `make DEBUG=N` builds HL_DEBUG=N (1 cheap
+# preconditions, 2 internal invariants, 3 validators between the phases of
+# every collection) into build-debugN/; SAN=1 builds level 2.
+ifeq ($(SAN),1)
+  DEBUG ?= 2
+endif
+ifneq ($(DEBUG),)
+  OPT += -DHL_DEBUG=$(DEBUG)
+  ifeq ($(BUILD),build)
+    BUILD := build-debug$(DEBUG)
+  endif
+endif
+
 OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
 # build/heaplab-python (see below) needs Debian's static libpython3.11.
 PY_LIBA  := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libpython3.11.a))
@@ -172,7 +185,7 @@ deps:
 	@tools/deps.sh all
 
 clean:
-	rm -rf build build-san build-arm build-valgrind build-fuzz
+	rm -rf build build-san build-arm build-debug1 build-debug2 build-debug3 build-valgrind build-fuzz
 
 format:
 	clang-format -i $(SRCS) $(wildcard */*.h)
