@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.." || exit 1
 . tests/tap.sh
 available=$(heaplab list --names | awk '$1 == "allocator" && $3 == "available" {printf "%s ", $2}')
 for pool in freelist_pool bitmap_pool; do
-    [[ " $available " == *" $pool "* ]] && available="$available debug:$pool failafter=2000000000:$pool"
+    [[ " $available " == *" $pool "* ]] && available="$available debug:$pool failafter=1000000000:$pool"
 done
 traces=(suites/data/traces/*.trace.gz)
 # Emulated and sanitizer runs check one trace per allocator, in turn.
