@@ -6,7 +6,7 @@
 #   QUICK=1           small sizes, short runs: about 3 minutes instead of 30
 #   ARM=1             the aarch64 binaries under qemu: a proof that they run,
 #                     written to $BUILD/bench-emulated/, never to results/
-#   ONLY=alloc,collect,pauses,reference,other,whole,cpython
+#   ONLY=alloc,collect,pauses,reference,other,whole,cpython,e2e
 #                     run only these parts, into the newest run folder of
 #                     this machine (a rerun of one part, e.g. when a new
 #                     collector lands); the report is rebuilt from all parts
@@ -33,7 +33,7 @@ set -euo pipefail
 BUILD=${BUILD:-build}
 QUICK=${QUICK:-}
 ARM=${ARM:-}
-ONLY=${ONLY:-alloc,collect,pauses,reference,other,whole,cpython}
+ONLY=${ONLY:-alloc,collect,pauses,reference,other,whole,cpython,e2e}
 BIN=$BUILD/heaplab
 BENCH=$BUILD/heaplab-bench
 RUN=${HEAPLAB_RUN:-}
@@ -64,7 +64,7 @@ arch=$(uname -m)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 cpu_slug=$(printf '%s' "${cpu:-unknown}" | tr 'A-Z' 'a-z' | sed 's/([^)]*)//g; s/[^a-z0-9]\{1,\}/-/g; s/^-//; s/-$//')
 machine_dir=results/$arch-$cpu_slug
-if [ "$ONLY" = alloc,collect,pauses,reference,other,whole,cpython ]; then
+if [ "$ONLY" = alloc,collect,pauses,reference,other,whole,cpython,e2e ]; then
     out=$machine_dir/$(date -u +%Y-%m-%d)
     n=2
     while [ -e "$out" ]; do out=$machine_dir/$(date -u +%Y-%m-%d)-$n; n=$((n + 1)); done
@@ -194,6 +194,11 @@ if part cpython; then
     BUILD=$BUILD bench/heaps_vs_cpython.sh "$scratch" "$repeat" 2>"$logs/cpython-heaps.log"
     sed "s|$scratch/graphs/|recorded-now/|" "$scratch/cpython-heaps.jsonl" >"$raw/cpython-heaps.jsonl"
     rm -rf "$scratch"
+fi
+
+if part e2e; then
+    # Real Python programs on CPython 3.11 with each allocator (bench/e2e.sh).
+    BUILD=$BUILD QUICK=$QUICK bench/e2e.sh "$out"
 fi
 
 log "merging and reporting"
