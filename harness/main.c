@@ -24,7 +24,7 @@ static const hl_verb verbs[] = {
     {"compare", "[--cpu] OLD.json NEW.json",
      "two Google Benchmark JSON files side by side: ratios, Mann-Whitney U, geomean",
      hl_verb_compare},
-    {"run", "WORKLOAD [--alloc A] [--gc G] [--size N] [--seed S] [--timeline FILE] | --pauses FILE",
+    {"run", "WORKLOAD [--alloc A] [--gc G] [--size N] [--seed S] [--timeline FILE] | --list | --pauses FILE",
      "one workload under automatic collection: pauses, MMU, backlog, memory (JSON)", hl_verb_run},
 };
 

@@ -25,7 +25,8 @@
  * collections), `p,start_ms,end_ms` for each stop, and `m,window_ms,mmu`
  * for the MMU curve from 1 ms to 1 s.
  *
- * `heaplab run --pauses FILE` computes the same pause figures from a file
+ * `heaplab run --list` names the workloads, what --size counts and its
+ * default.  `heaplab run --pauses FILE` computes the same pause figures from a file
  * instead: a first line `heaplab-pauses 1 total_ms=T`, then one
  * `START_MS END_MS` line per pause (sorted, not overlapping, inside
  * [0, T]); a way to put CPython's own gc.callbacks timings through the same
@@ -309,10 +310,11 @@ static int run_pause_file(const char *path)
         return HL_EXIT_USAGE;
     }
     hl_pause *pauses = NULL;
-    size_t n = 0, capacity = 0, line_number = 0;
+    size_t n = 0, capacity = 0, line_number = 0, last = 0;
     double total = -1;
     char *line;
     while ((line = hl_line_reader_next(in, &line_number)) != NULL) {
+        last = line_number;
         if (total < 0) {
             const char *magic = "heaplab-pauses 1 total_ms=";
             if (strncmp(line, magic, strlen(magic)) != 0 ||
@@ -342,9 +344,9 @@ static int run_pause_file(const char *path)
     if (hl_line_reader_error(in))
         return pauses_malformed(in, path, line_number, hl_line_reader_error(in), pauses);
     if (total < 0)
-        return pauses_malformed(in, path, line_number, "empty file", pauses);
+        return pauses_malformed(in, path, 1, "empty file", pauses);
     if (!hl_line_reader_last_line_complete(in))
-        return pauses_malformed(in, path, line_number, "truncated: no newline at the end",
+        return pauses_malformed(in, path, last, "truncated: no newline at the end",
                                 pauses);
     hl_line_reader_close(in);
     hl_pause_summary s;
@@ -368,6 +370,14 @@ int hl_verb_run(int argc, char **argv)
 {
     run_options o = {.alloc = "freelist_pool", .gc = "generational", .seed = 1};
     const char *size = NULL, *seed = NULL, *pauses = NULL, *name = NULL;
+    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+        for (size_t i = 0; i < hl_workload_count(); i++) {
+            const hl_workload *w = hl_workload_at(i);
+            printf("%-16s %s; --size: %s, default %" PRIu64 "\n", w->name, w->description,
+                   w->size_means, w->default_size);
+        }
+        return HL_EXIT_OK;
+    }
     for (int i = 1; i < argc; i++) {
         bool bad = false;
         if (hl_option_value(argc, argv, &i, "--alloc", &o.alloc, &bad) ||
