@@ -21,7 +21,7 @@
  * Stops are timed through gc.callbacks; two collections with no allocator
  * call between them are one stop.  --timeline FILE writes CSV rows of three
  * kinds: `s,t_ms,live_bytes,backlog_objects,backlog_bytes,rss_kib` samples
- * (about every millisecond, taken from the workload's ticks and after
+ * (about every 2 ms, taken from the workload's ticks and after
  * collections), `p,start_ms,end_ms` for each stop, and `m,window_ms,mmu`
  * for the MMU curve from 1 ms to 1 s.
  *
@@ -43,7 +43,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SAMPLE_EVERY_NS 1000000ull /* timeline resolution */
+#define SAMPLE_EVERY_NS 2000000ull /* timeline resolution */
 
 typedef struct runner {
     hl_runtime *rt;
