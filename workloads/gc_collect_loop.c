@@ -75,7 +75,7 @@ static const hl_workload gc_collect_loop = {
     .description = "pyperformance's gc_collect: 100 cycles of 21 nodes made and dropped, "
                    "gc.collect(), repeated",
     .size_means = "rounds",
-    .default_size = 10000,
+    .default_size = 5000,
     .max_size = 100000000,
     .run = run_gc_collect_loop,
 };
