@@ -45,6 +45,9 @@
 
 #define SAMPLE_EVERY_NS 2000000ull /* timeline resolution */
 
+/* One run's measuring state.  Invariant: pauses[0..count) are sorted, do
+   not overlap, and lie inside [0, now] in ms since origin_ns; the last one
+   ended when the allocator had made calls_at_stop calls. */
 typedef struct runner {
     hl_runtime *rt;
     hl_ledger ledger;
@@ -222,6 +225,10 @@ static int run_workload(const run_options *o)
     hl_pause_summary s;
     ok = ok && !r.failed && !r.ledger.failed && hl_pause_summarize(r.pauses, r.count, &s);
     char why[200] = "";
+    if (!hl_ledger_validate(&r.ledger, why, sizeof why)) {
+        fprintf(stderr, "heaplab run: the backlog ledger is inconsistent: %s\n", why);
+        ok = false;
+    }
     if (ok && !hl_pauses_validate(r.pauses, r.count, total_ms, why, sizeof why)) {
         fprintf(stderr, "heaplab run: the pause record is inconsistent: %s\n", why);
         ok = false;

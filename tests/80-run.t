@@ -61,6 +61,7 @@ want(all(0 <= d[k] <= 1 for k in ("mmu_1ms", "mmu_10ms", "mmu_100ms")), "0 <= MM
 want((d["collections"] == 0) == (d["gc_ms"] == 0 and d["pause_max_ms"] == 0) or d["collections"] > 0,
      "no collections, no pause")
 want(d["live_bytes_after"] == 0, "live bytes after teardown")
+want(d["gc_runs"] >= d["collections"], "merged stops never outnumber collections")
 want(d["backlog_max_objects"] <= d["dropped_objects"] and d["backlog_max_bytes"] <= d["dropped_bytes"],
      "backlog within what was dropped")
 want((d["backlog_max_objects"] == 0) == (d["backlog_max_bytes"] == 0), "objects and bytes agree")

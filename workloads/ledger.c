@@ -15,6 +15,7 @@
  */
 #include "workload.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 enum { LEDGER_DROPPED = 1u << 0 };
@@ -256,4 +257,22 @@ void hl_ledger_init(hl_ledger *ledger, hl_runtime *rt)
     }
     if (enabled)
         hl_gc_enable(rt);
+}
+
+bool hl_ledger_validate(const hl_ledger *l, char *why, size_t why_size)
+{
+    if (l->backlog_objects > l->max_objects || l->backlog_bytes > l->max_bytes) {
+        snprintf(why, why_size, "backlog %zu objects / %zu bytes above its maximum %zu / %zu",
+                 l->backlog_objects, l->backlog_bytes, l->max_objects, l->max_bytes);
+        return false;
+    }
+    if (l->backlog_objects > l->live_objects || l->backlog_objects > l->dropped_objects ||
+        l->backlog_bytes > l->dropped_bytes || (l->backlog_objects == 0) != (l->backlog_bytes == 0)) {
+        snprintf(why, why_size,
+                 "backlog %zu objects / %zu bytes against %zu live, %llu / %llu dropped",
+                 l->backlog_objects, l->backlog_bytes, l->live_objects,
+                 (unsigned long long)l->dropped_objects, (unsigned long long)l->dropped_bytes);
+        return false;
+    }
+    return true;
 }

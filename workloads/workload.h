@@ -98,6 +98,8 @@ hl_object *hl_ledger_blob(hl_runtime *rt, hl_ledger *ledger, size_t bytes);
    dropped (once) and adds them to the backlog.  The caller then releases
    every outside reference to them. */
 void hl_ledger_drop(hl_ledger *ledger, hl_object *op);
+/* Checks the invariant above; false and a reason if it does not hold. */
+bool hl_ledger_validate(const hl_ledger *ledger, char *why, size_t why_size);
 /* Releases the scratch memory; the counts stay readable. */
 void hl_ledger_release(hl_ledger *ledger);
 
