@@ -554,6 +554,32 @@ def design_section(run, plots):
                              fmt_bytes(d["peak_rss_kib"] * 1024)])
                 first = False
         out += ["\n### On %s\n" % alloc, table(head, rows)]
+    cpu_lines = [d for d in lines if "pause_max_cpu_ms" in d and d["allocator"] == allocs[0]]
+    if cpu_lines:
+        rows = []
+        for w in workloads:
+            by = {d["collector"]: d for d in cpu_lines if d["workload"] == w}
+            base = by.get(DESIGN_BASELINE)
+            first = True
+            for g in gcs:
+                d = by.get(g)
+                if d is None:
+                    continue
+                rows.append([("**%s**" % w) if first else "", g, fmt(d["total_cpu_ms"]),
+                             fmt(d["gc_cpu_ms"]), fmt(d["pause_p50_cpu_ms"]),
+                             fmt(d["pause_p99_cpu_ms"]), fmt(d["pause_max_cpu_ms"]),
+                             ratio(d["pause_max_cpu_ms"], base and base["pause_max_cpu_ms"]),
+                             "%.3f" % d["mmu_1ms_cpu"], "%.3f" % d["mmu_10ms_cpu"],
+                             "%.3f" % d["mmu_100ms_cpu"]])
+                first = False
+        out += ["\n### The same runs on the program's CPU clock (%s)\n" % allocs[0],
+                "Every figure above is wall-clock time, which on a shared machine includes "
+                "time the program was not running at all; here the pauses and windows are "
+                "measured on the program's own CPU clock (CLOCK_THREAD_CPUTIME_ID), so "
+                "scheduling does not lengthen them.  On an idle machine the two agree.\n",
+                table(["workload", "collector", "CPU ms", "gc CPU ms", "p50 ms", "p99 ms",
+                       "max ms", "vs " + DESIGN_BASELINE, "MMU 1 ms", "MMU 10 ms",
+                       "MMU 100 ms"], rows)]
     failed = [f for f in run.get("design_failed", []) if f.strip()]
     if failed:
         out.append("\nRuns that did not complete (no line above): " +

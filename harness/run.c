@@ -13,6 +13,10 @@
  *   peak_rss_kib        the process's resident high-water mark
  *   objects_scanned     the collector's objects_visited over the program
  *
+ * then the same pause figures on the program's own CPU clock (total_cpu_ms,
+ * gc_cpu_ms, pause_p50/p99/max_cpu_ms, mmu_1/10/100ms_cpu: time on
+ * CLOCK_THREAD_CPUTIME_ID, so a pause does not grow while the machine runs
+ * something else; on an idle machine they match the wall-clock ones), and
  * then what the checks use: backlog_end_* after one more full collection
  * (0 on a tracing collector; everything dropped on `none`), leaked_objects
  * (containers the teardown had to reclaim) and live_bytes_after (0, or the
@@ -41,6 +45,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SAMPLE_EVERY_NS 2000000ull /* timeline resolution */
@@ -54,6 +59,9 @@ typedef struct runner {
     hl_workload_run run;
     unsigned long long origin_ns;  /* the program's start */
     unsigned long long started_ns; /* of the collection running now */
+    unsigned long long cpu_origin_ns;  /* the same on the thread's CPU clock */
+    unsigned long long cpu_started_ns;
+    hl_pause *cpu_pauses; /* pauses[i] on the CPU clock; same count */
     uint64_t calls_at_stop;        /* allocator calls when the last one stopped */
     hl_pause *pauses;              /* libc memory, never the stack's */
     size_t count, capacity;
@@ -69,6 +77,18 @@ typedef struct runner {
 static double ms_since(const runner *r, unsigned long long ns)
 {
     return (double)(ns - r->origin_ns) / 1e6;
+}
+
+static unsigned long long cpu_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+static double cpu_ms_since(const runner *r, unsigned long long ns)
+{
+    return (double)(ns - r->cpu_origin_ns) / 1e6;
 }
 
 static uint64_t allocator_calls(hl_runtime *rt)
@@ -113,8 +133,10 @@ static void on_collection(hl_runtime *rt, const char *phase, int generation, siz
 {
     runner *r = user;
     unsigned long long now = hl_now_ns();
+    unsigned long long cpu = cpu_now_ns();
     if (strcmp(phase, "start") == 0) {
         r->started_ns = now;
+        r->cpu_started_ns = cpu;
         r->merge = r->count > 0 && allocator_calls(rt) == r->calls_at_stop;
         return;
     }
@@ -122,17 +144,23 @@ static void on_collection(hl_runtime *rt, const char *phase, int generation, siz
     r->calls_at_stop = allocator_calls(rt);
     if (r->merge) {
         r->pauses[r->count - 1].end_ms = ms_since(r, now);
+        r->cpu_pauses[r->count - 1].end_ms = cpu_ms_since(r, cpu);
     } else {
         if (r->count == r->capacity) {
             size_t capacity = r->capacity ? 2 * r->capacity : 4096;
             hl_pause *p = realloc(r->pauses, capacity * sizeof *p);
-            if (p == NULL) {
+            if (p != NULL)
+                r->pauses = p;
+            hl_pause *c = p ? realloc(r->cpu_pauses, capacity * sizeof *c) : NULL;
+            if (c == NULL) {
                 r->failed = true;
                 return;
             }
-            r->pauses = p;
+            r->cpu_pauses = c;
             r->capacity = capacity;
         }
+        r->cpu_pauses[r->count] =
+            (hl_pause){cpu_ms_since(r, r->cpu_started_ns), cpu_ms_since(r, cpu)};
         r->pauses[r->count++] = (hl_pause){ms_since(r, r->started_ns), ms_since(r, now)};
     }
     if (r->timeline && now - r->last_sample_ns >= SAMPLE_EVERY_NS)
@@ -141,14 +169,18 @@ static void on_collection(hl_runtime *rt, const char *phase, int generation, siz
 
 /* ---- output -------------------------------------------------------------------- */
 
+/* The pause fields, names suffixed with `suffix` ("" or "_cpu"); the
+   collections count only without a suffix. */
 static void print_pause_fields(const hl_pause *pauses, size_t n, double total_ms,
-                               const hl_pause_summary *s)
+                               const hl_pause_summary *s, const char *suffix)
 {
-    printf("\"total_ms\": %.3f, \"gc_ms\": %.3f, \"collections\": %zu, "
-           "\"pause_p50_ms\": %.4f, \"pause_p99_ms\": %.4f, \"pause_max_ms\": %.4f, "
-           "\"mmu_1ms\": %.4f, \"mmu_10ms\": %.4f, \"mmu_100ms\": %.4f",
-           total_ms, s->total_ms, s->count, s->p50_ms, s->p99_ms, s->max_ms,
-           hl_mmu(pauses, n, total_ms, 1), hl_mmu(pauses, n, total_ms, 10),
+    printf("\"total%s_ms\": %.3f, \"gc%s_ms\": %.3f, ", suffix, total_ms, suffix, s->total_ms);
+    if (suffix[0] == '\0')
+        printf("\"collections\": %zu, ", s->count);
+    printf("\"pause_p50%s_ms\": %.4f, \"pause_p99%s_ms\": %.4f, \"pause_max%s_ms\": %.4f, "
+           "\"mmu_1ms%s\": %.4f, \"mmu_10ms%s\": %.4f, \"mmu_100ms%s\": %.4f",
+           suffix, s->p50_ms, suffix, s->p99_ms, suffix, s->max_ms, suffix,
+           hl_mmu(pauses, n, total_ms, 1), suffix, hl_mmu(pauses, n, total_ms, 10), suffix,
            hl_mmu(pauses, n, total_ms, 100));
 }
 
@@ -200,15 +232,16 @@ static int run_workload(const run_options *o)
     bool ok = hl_gc_add_callback(rt, on_collection, &r) == 0;
     hl_gc_stats before, after;
     hl_gc_get_stats(rt, &before);
+    r.cpu_origin_ns = cpu_now_ns();
     r.origin_ns = hl_now_ns();
     r.calls_at_stop = allocator_calls(rt);
     if (timeline)
         sample(&r, r.origin_ns);
     ok = ok && o->workload->run(&r.run) == 0;
-    unsigned long long end_ns = hl_now_ns();
+    unsigned long long end_ns = hl_now_ns(), cpu_end_ns = cpu_now_ns();
     if (timeline)
         sample(&r, end_ns);
-    double total_ms = ms_since(&r, end_ns);
+    double total_ms = ms_since(&r, end_ns), total_cpu_ms = cpu_ms_since(&r, cpu_end_ns);
     hl_gc_get_stats(rt, &after);
     hl_gc_remove_callback(rt, on_collection, &r);
     long peak_rss = hl_peak_rss_kib();
@@ -222,14 +255,16 @@ static int run_workload(const run_options *o)
     hl_runtime_report report;
     hl_runtime_destroy(rt, &report);
 
-    hl_pause_summary s;
-    ok = ok && !r.failed && !r.ledger.failed && hl_pause_summarize(r.pauses, r.count, &s);
+    hl_pause_summary s, cpu;
+    ok = ok && !r.failed && !r.ledger.failed && hl_pause_summarize(r.pauses, r.count, &s) &&
+         hl_pause_summarize(r.cpu_pauses, r.count, &cpu);
     char why[200] = "";
     if (!hl_ledger_validate(&r.ledger, why, sizeof why)) {
         fprintf(stderr, "heaplab run: the backlog ledger is inconsistent: %s\n", why);
         ok = false;
     }
-    if (ok && !hl_pauses_validate(r.pauses, r.count, total_ms, why, sizeof why)) {
+    if (ok && (!hl_pauses_validate(r.pauses, r.count, total_ms, why, sizeof why) ||
+               !hl_pauses_validate(r.cpu_pauses, r.count, total_cpu_ms, why, sizeof why))) {
         fprintf(stderr, "heaplab run: the pause record is inconsistent: %s\n", why);
         ok = false;
     }
@@ -246,7 +281,7 @@ static int run_workload(const run_options *o)
         printf(", \"collector\": ");
         hl_json_string(stdout, o->gc);
         printf(", \"size\": %" PRIu64 ", \"seed\": %" PRIu64 ", ", o->size, o->seed);
-        print_pause_fields(r.pauses, r.count, total_ms, &s);
+        print_pause_fields(r.pauses, r.count, total_ms, &s, "");
         printf(", \"backlog_max_objects\": %zu, \"backlog_max_bytes\": %zu, ",
                r.ledger.max_objects, r.ledger.max_bytes);
         if (astats.impl.mapped_known)
@@ -257,10 +292,12 @@ static int run_workload(const run_options *o)
                "\"gc_runs\": %" PRIu64 ", \"dropped_objects\": %" PRIu64 ", "
                "\"dropped_bytes\": %" PRIu64 ", \"backlog_end_objects\": %zu, "
                "\"backlog_end_bytes\": %zu, \"leaked_objects\": %zu, "
-               "\"live_bytes_after\": %zu}\n",
+               "\"live_bytes_after\": %zu, ",
                peak_rss, after.objects_visited - before.objects_visited, r.gc_runs,
                r.ledger.dropped_objects, r.ledger.dropped_bytes, end_objects, end_bytes,
                report.leaked_objects, report.live_bytes);
+        print_pause_fields(r.cpu_pauses, r.count, total_cpu_ms, &cpu, "_cpu");
+        printf("}\n");
         fflush(stdout);
     }
     if (report.live_bytes || report.live_objects || r.ledger.backlog_objects ||
@@ -284,6 +321,7 @@ static int run_workload(const run_options *o)
         close(r.statm);
     hl_ledger_release(&r.ledger);
     free(r.pauses);
+    free(r.cpu_pauses);
     return status;
 }
 
@@ -365,7 +403,7 @@ static int run_pause_file(const char *path)
     printf("{\"file\": ");
     hl_json_string(stdout, path);
     printf(", ");
-    print_pause_fields(pauses, n, total, &s);
+    print_pause_fields(pauses, n, total, &s, "");
     printf("}\n");
     free(pauses);
     return HL_EXIT_OK;
