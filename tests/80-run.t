@@ -62,6 +62,15 @@ want((d["collections"] == 0) == (d["gc_ms"] == 0 and d["pause_max_ms"] == 0) or 
      "no collections, no pause")
 want(d["live_bytes_after"] == 0, "live bytes after teardown")
 want(d["gc_runs"] >= d["collections"], "merged stops never outnumber collections")
+cpu = ["total_cpu_ms", "gc_cpu_ms", "pause_p50_cpu_ms", "pause_p99_cpu_ms", "pause_max_cpu_ms",
+       "mmu_1ms_cpu", "mmu_10ms_cpu", "mmu_100ms_cpu"]
+want(all(k in d and num(k) for k in cpu), "the CPU-clock fields")
+if all(k in d and num(k) for k in cpu):
+    want(0 <= d["pause_p50_cpu_ms"] <= d["pause_p99_cpu_ms"] <= d["pause_max_cpu_ms"] <= d["gc_cpu_ms"] + 1e-3,
+         "CPU-clock percentiles in order")
+    want(d["gc_cpu_ms"] <= d["total_cpu_ms"] + 1e-3, "CPU-clock gc within the run")
+    want(all(0 <= d[k] <= 1 for k in cpu[5:]), "0 <= CPU-clock MMU <= 1")
+    want((d["gc_cpu_ms"] == 0) == (d["collections"] == 0) or d["collections"] > 0, "CPU-clock pauses exist with collections")
 want(d["backlog_max_objects"] <= d["dropped_objects"] and d["backlog_max_bytes"] <= d["dropped_bytes"],
      "backlog within what was dropped")
 want((d["backlog_max_objects"] == 0) == (d["backlog_max_bytes"] == 0), "objects and bytes agree")
