@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.." || exit 1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-collectors=$(heaplab list | sed -n '/^collectors/,/^suites/p' | awk 'NR>1 && /^  /{print $1}')
+collectors=$(heaplab list --names | awk '$1 == "collector" && $3 == "available" {print $2}')
 workloads=$(heaplab run --list | awk '{print $1}')
 check "run --list names the six workloads" test "$(echo $workloads | wc -w)" -ge 6
 
