@@ -208,11 +208,14 @@ if part design; then
     # backlog (workloads/workload.h).  Default sizes take 1-5 s each on
     # generational here; QUICK about a quarter of that.
     log "heaplab run: workloads x collectors"
+    # This part's own machine description (load, commit): a rerun of it
+    # alone can happen long after the other parts.
+    python3 bench/report.py machine "$raw/design-machine.json"
     : >"$raw/design.jsonl"
     : >"$raw/design-failed.txt"
     rm -rf "$raw/timelines"
     mkdir -p "$raw/timelines"
-    design_gcs="$("$BIN" list | sed -n '/^collectors/,/^suites/p' | awk 'NR>1 && /^  /{print $1}') generational=3.13"
+    design_gcs="$("$BIN" list --names | awk '$1 == "collector" && $3 == "available" {print $2}') generational=3.13"
     for w in $("$BIN" run --list | awk '{print $1}'); do
         size=()
         if [ -n "$QUICK" ]; then

@@ -580,6 +580,13 @@ def design_section(run, plots):
                 table(["workload", "collector", "CPU ms", "gc CPU ms", "p50 ms", "p99 ms",
                        "max ms", "vs " + DESIGN_BASELINE, "MMU 1 ms", "MMU 10 ms",
                        "MMU 100 ms"], rows)]
+    dm = run.get("design_machine")
+    if dm:
+        out.append("\nThis part ran at commit %s with a load average of %s at its start "
+                   "(%d cores); the wall-clock figures carry that load, the CPU-clock ones "
+                   "far less.\n" % (dm.get("commit", "?"),
+                                    " ".join("%.1f" % x for x in dm["load_average"]),
+                                    dm["cores"]))
     failed = [f for f in run.get("design_failed", []) if f.strip()]
     if failed:
         out.append("\nRuns that did not complete (no line above): " +
