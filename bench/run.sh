@@ -6,7 +6,7 @@
 #   QUICK=1           small sizes, short runs: about 3 minutes instead of 30
 #   ARM=1             the aarch64 binaries under qemu: a proof that they run,
 #                     written to $BUILD/bench-emulated/, never to results/
-#   ONLY=alloc,collect,pauses,reference,other,whole,cpython,design
+#   ONLY=alloc,collect,pauses,reference,other,whole,cpython,e2e,design
 #                     run only these parts, into the newest run folder of
 #                     this machine (a rerun of one part, e.g. when a new
 #                     collector lands); the report is rebuilt from all parts
@@ -38,7 +38,7 @@ set -euo pipefail
 BUILD=${BUILD:-build}
 QUICK=${QUICK:-}
 ARM=${ARM:-}
-ALL_PARTS=alloc,collect,pauses,reference,other,whole,cpython,design
+ALL_PARTS=alloc,collect,pauses,reference,other,whole,cpython,e2e,design
 ONLY=${ONLY:-$ALL_PARTS}
 BIN=$BUILD/heaplab
 BENCH=$BUILD/heaplab-bench
@@ -242,6 +242,11 @@ if part design; then
         done
     done
     gzip -f "$raw"/timelines/*.csv 2>/dev/null || true
+fi
+
+if part e2e; then
+    # Real Python programs on CPython 3.11 with each allocator (bench/e2e.sh).
+    BUILD=$BUILD QUICK=$QUICK bench/e2e.sh "$out"
 fi
 
 log "merging and reporting"

@@ -630,6 +630,75 @@ def counter_section(run):
     return "## Hardware counters (per operation)\n\n" + table(["benchmark"] + keys, rows)
 
 
+E2E_BASELINE = "heaplab:cpython"
+
+
+def e2e_section(run, plots):
+    """Real Python programs, whole processes (bench/e2e.sh): wall time and
+    peak RSS per allocator configuration against heaplab:cpython."""
+    rows = run.get("e2e") or []
+    if not rows:
+        return ""
+    data = {}
+    for r in rows:
+        data.setdefault(r["program"], {})[r["config"]] = r
+    configs = order([r["config"] for r in rows], E2E_BASELINE)
+    programs = sorted(data)
+
+    def value(program, config, key):
+        r = data[program].get(config)
+        return float(r[key]) if r and r.get(key) else None
+
+    def rel(program, config, key):
+        v, b = value(program, config, key), value(program, E2E_BASELINE, key)
+        return v / b if v and b else None
+
+    summary = []
+    for c in configs:
+        t = [rel(p, c, "median_s") for p in programs]
+        u = [rel(p, c, "cpu_s") for p in programs]
+        m = [rel(p, c, "peak_rss_kib") for p in programs]
+        t_ok = [x for x in t if x]
+        summary.append([c, "%.3f×" % geomean(t_ok) if t_ok else "n/a",
+                        "%.2f–%.2f" % (min(t_ok), max(t_ok)) if t_ok else "n/a",
+                        "%.3f×" % geomean(u) if geomean(u) else "n/a",
+                        "%.3f×" % geomean(m) if geomean(m) else "n/a"])
+    per_time = [[p, fmt(value(p, E2E_BASELINE, "median_s") * 1e3)
+                 if value(p, E2E_BASELINE, "median_s") else "n/a"] +
+                ["%.3f" % rel(p, c, "median_s") if rel(p, c, "median_s") else "n/a"
+                 for c in configs[1:]] for p in programs]
+    per_cpu = [[p, fmt(value(p, E2E_BASELINE, "cpu_s") * 1e3)
+                if value(p, E2E_BASELINE, "cpu_s") else "n/a"] +
+               ["%.3f" % rel(p, c, "cpu_s") if rel(p, c, "cpu_s") else "n/a"
+                for c in configs[1:]] for p in programs]
+    per_rss = [[p, fmt(value(p, E2E_BASELINE, "peak_rss_kib"))] +
+               ["%.3f" % rel(p, c, "peak_rss_kib") if rel(p, c, "peak_rss_kib") else "n/a"
+                for c in configs[1:]] for p in programs]
+    plots.append(("End-to-end wall time vs heaplab:cpython", bars(
+        os.path.join(run["dir"], "e2e-time.svg"), "wall time / heaplab:cpython",
+        "ratio", programs, configs[1:], lambda p, c: rel(p, c, "median_s"))))
+    runs_per = sorted({r["runs"] for r in rows})
+    return ("## End to end: real Python programs on CPython 3.11\n\n"
+            "`bench/e2e.sh`: each program under build/heaplab-python with CPython's own "
+            "pymalloc (`heaplab:cpython`, the baseline: the same binary) and with a heaplab "
+            "allocator as the object domain, and under Debian's /usr/bin/python3.11 with "
+            "PYTHONMALLOC=pymalloc, =malloc, and =malloc with a reference allocator in "
+            "LD_PRELOAD.  Wall time: median of %s hyperfine runs (after a warm-up), all "
+            "configurations of a program side by side; CPU: hyperfine's mean user + "
+            "system time, the figure to read when the machine is shared (wall time then "
+            "includes waiting for a core); peak RSS: ru_maxrss of one more run."
+            "\n\n" % "/".join(map(str, runs_per)) +
+            table(["configuration", "wall time, geomean vs " + E2E_BASELINE,
+                   "range over programs", "CPU time, geomean", "peak RSS, geomean"],
+                  summary) +
+            "\nWall time per program (ms for the baseline, ratios for the others):\n\n" +
+            table(["program", E2E_BASELINE + " ms"] + configs[1:], per_time) +
+            "\nCPU time (user + system) per program (ms for the baseline, ratios):\n\n" +
+            table(["program", E2E_BASELINE + " ms"] + configs[1:], per_cpu) +
+            "\nPeak RSS per program (KiB for the baseline, ratios for the others):\n\n" +
+            table(["program", E2E_BASELINE + " KiB"] + configs[1:], per_rss))
+
+
 def headline(run):
     """The two tables results/README.md repeats."""
     out = []
@@ -708,7 +777,7 @@ def readme(run):
     body = [trace_section(run, plots), pattern_section(run, plots),
             collect_section(run, plots), pause_section(run, plots), design_section(run, plots),
             other_section(run),
-            counter_section(run)]
+            e2e_section(run, plots), counter_section(run)]
     errors = {}
     for r in run["runs"]:
         if "error" in r:
