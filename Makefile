@@ -7,10 +7,10 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
             -Wno-unused-parameter
 OPT      ?= -O2 -g
 DEPFLAGS  = -MMD -MP
-INCLUDES := -I. -Ibase -Iallocators -Iobjects -Icollectors -Isuites -Iharness -Icpython
+INCLUDES := -I. -Ibase -Iallocators -Iobjects -Icollectors -Isuites -Iharness -Iworkloads -Icpython
 LIBS     := -lz -ldl -lm -lpthread
 
-SRCDIRS  := base allocators objects collectors suites harness
+SRCDIRS  := base allocators objects collectors suites workloads harness
 SRCS     := $(sort $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c))) cpython/launch_config.c
 
 # Build flavours, each in its own folder so they never mix objects:
