@@ -7,10 +7,10 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
             -Wno-unused-parameter
 OPT      ?= -O2 -g
 DEPFLAGS  = -MMD -MP
-INCLUDES := -I. -Ibase -Iallocators -Iobjects -Icollectors -Isuites -Iharness -Icpython
+INCLUDES := -I. -Ibase -Iallocators -Iobjects -Icollectors -Isuites -Iharness -Iworkloads -Icpython
 LIBS     := -lz -ldl -lm -lpthread
 
-SRCDIRS  := base allocators objects collectors suites harness
+SRCDIRS  := base allocators objects collectors suites workloads harness
 SRCS     := $(sort $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c))) cpython/launch_config.c
 
 # Build flavours, each in its own folder so they never mix objects:
@@ -48,6 +48,19 @@ else ifeq ($(ARM),1)
 else
   BUILD  ?= build
   DEPS   := test
+endif
+
+# Assertion tiers (base/debug.h): `make DEBUG=N` builds HL_DEBUG=N (1 cheap
+# preconditions, 2 internal invariants, 3 validators between the phases of
+# every collection) into build-debugN/; SAN=1 builds level 2.
+ifeq ($(SAN),1)
+  DEBUG ?= 2
+endif
+ifneq ($(DEBUG),)
+  OPT += -DHL_DEBUG=$(DEBUG)
+  ifeq ($(BUILD),build)
+    BUILD := build-debug$(DEBUG)
+  endif
 endif
 
 OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
@@ -172,7 +185,7 @@ deps:
 	@tools/deps.sh all
 
 clean:
-	rm -rf build build-san build-arm build-valgrind build-fuzz
+	rm -rf build build-san build-arm build-debug1 build-debug2 build-debug3 build-valgrind build-fuzz
 
 format:
 	clang-format -i $(SRCS) $(wildcard */*.h)

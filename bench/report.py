@@ -230,6 +230,13 @@ def load_run(out_dir):
                    for p in sorted(glob.glob(os.path.join(raw, "pauses-*.csv")))},
         "mmu": {os.path.basename(p)[len("mmu-"):-len(".csv")]: p
                 for p in sorted(glob.glob(os.path.join(raw, "mmu-*.csv")))},
+        "design": jsonl(os.path.join(raw, "design.jsonl")),
+        "design_machine": (json.load(open(os.path.join(raw, "design-machine.json")))
+                           if os.path.exists(os.path.join(raw, "design-machine.json")) else None),
+        "design_failed": (open(os.path.join(raw, "design-failed.txt")).read().split("\n")
+                          if os.path.exists(os.path.join(raw, "design-failed.txt")) else []),
+        "timelines": {os.path.basename(p)[:-len(".csv.gz")]: p
+                      for p in sorted(glob.glob(os.path.join(raw, "timelines", "*.csv.gz")))},
     }
 
 

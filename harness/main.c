@@ -30,6 +30,8 @@ static const hl_verb verbs[] = {
      "capture a Python program's allocation trace and heap graph", hl_verb_record},
     {"bench-program", "[--repeat N] DIR",
      "replay what `record` captured on every allocator and stack", hl_verb_bench_program},
+    {"run", "WORKLOAD [--alloc A] [--gc G] [--size N] [--seed S] [--timeline FILE] | --list | --pauses FILE",
+     "one workload under automatic collection: pauses, MMU, backlog, memory (JSON)", hl_verb_run},
 };
 
 static int usage(FILE *out)

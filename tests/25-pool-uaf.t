@@ -16,7 +16,8 @@ cflags="-std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -Ibase -Iallocator
 build() { # build NAME EXTRA-FLAGS...
     local name=$1
     shift
-    cc $cflags "$@" -o "$work/$name" tests/pool_uaf.c allocators/*.c base/*.c -ldl -lz 2>"$work/$name.log" ||
+    cc $cflags "$@" -o "$work/$name" tests/pool_uaf.c allocators/*.c base/*.c -ldl -lz \
+        2>"$work/$name.log" ||
         { cat "$work/$name.log" >&2; return 1; }
 }
 check "the program builds with AddressSanitizer" build asan -fsanitize=address
