@@ -87,6 +87,14 @@ typedef struct hl_collector_ops {
     const char *description; /* one line for `heaplab list` */
     size_t header_size;      /* bytes before each container, see above */
     int generations;         /* 1 for single-space collectors */
+    /* Capability: finds its objects by walking the allocator's live blocks
+       (hl_allocator_visit_blocks) rather than lists, as CPython's
+       free-threaded build walks its GC heap.  The runtime then allocates
+       containers from a second instance of the stack's allocator, so every
+       block of that instance is a container.  Requires header_size 0
+       (state inline in the refcount word, object.h) and take_all NULL: the
+       runtime reclaims through unfreeze and for_each instead. */
+    bool walks_heap;
 
     void *(*create)(hl_runtime *rt, hl_gc_config *config);
     /* Called with no tracked objects left (the runtime reclaims them first). */

@@ -275,8 +275,28 @@ static void run_callbacks(hl_runtime *rt, const char *phase, int generation,
                    out ? out->uncollectable : 0, copy[i].user);
 }
 
+typedef struct list_collection {
+    hl_runtime *rt;
+    hl_gc_head *young, *old;
+    bool full;
+} list_collection;
+
+static size_t collect_lists(void *ctx, hl_gc_outcome *out)
+{
+    list_collection *c = ctx;
+    return collect_list(c->rt, c->young, c->old, c->full, out);
+}
+
 size_t hl_gc_run(hl_runtime *rt, int generation, bool full, hl_gc_head *young,
                  hl_gc_head *old, hl_gc_stats *stats, hl_gc_outcome *out)
+{
+    list_collection c = {rt, young, old, full};
+    return hl_gc_run_with(rt, generation, full, collect_lists, &c, stats, out);
+}
+
+size_t hl_gc_run_with(hl_runtime *rt, int generation, bool full,
+                      size_t (*collect)(void *ctx, hl_gc_outcome *out), void *ctx,
+                      hl_gc_stats *stats, hl_gc_outcome *out)
 {
     *out = (hl_gc_outcome){0};
     if (rt->collecting)
@@ -286,7 +306,7 @@ size_t hl_gc_run(hl_runtime *rt, int generation, bool full, hl_gc_head *young,
         run_callbacks(rt, "start", generation, NULL);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    out->found = collect_list(rt, young, old, full, out);
+    out->found = collect(ctx, out);
     if (full)
         hl_clear_free_lists(rt);
     clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -111,6 +111,24 @@ typedef struct hl_gc_outcome {
 size_t hl_gc_run(hl_runtime *rt, int generation, bool full, hl_gc_head *young,
                  hl_gc_head *old, hl_gc_stats *stats, hl_gc_outcome *out);
 
+/* hl_gc_run for a collector without lists: the same frame (callbacks,
+   statistics, free lists, timing, re-entry) around collect(ctx, out),
+   which finds and handles the garbage and returns the number found. */
+size_t hl_gc_run_with(hl_runtime *rt, int generation, bool full,
+                      size_t (*collect)(void *ctx, hl_gc_outcome *out), void *ctx,
+                      hl_gc_stats *stats, hl_gc_outcome *out);
+
+/*
+ * Steps 4–8 of gc_garbage.c for a collector whose state lives in the
+ * refcount word (header_size 0, object.h): the unreachable set is the
+ * array `set` of `n` objects, each flagged HL_REF_COLLECTING and held by
+ * one strong reference the set owns; no other object is flagged.  Same
+ * semantics and counts as hl_gc_handle_garbage; every hold is released
+ * and every flag cleared on return.  `set` stays the caller's.
+ */
+size_t hl_gc_handle_garbage_inline(hl_runtime *rt, hl_object **set, size_t n,
+                                   hl_gc_outcome *out);
+
 /* The re-entry guard: true while a collection (or its callbacks) runs. */
 bool hl_gc_is_collecting(const hl_runtime *rt);
 

@@ -3,6 +3,7 @@
  * gzip-transparent line reader, clocks and small statistics.
  */
 #include "cli.h"
+#include "collector_registry.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -190,4 +191,12 @@ void hl_json_string(FILE *out, const char *s)
             fputc(c, out);
     }
     fputc('"', out);
+}
+
+const char *hl_default_allocator_for(const char *gc_spec)
+{
+    const char *eq = strchr(gc_spec, '=');
+    const hl_collector_ops *ops =
+        hl_collector_find(gc_spec, eq ? (size_t)(eq - gc_spec) : strlen(gc_spec));
+    return ops && ops->walks_heap ? "freelist_pool" : "malloc";
 }

@@ -67,6 +67,10 @@ bool hl_line_reader_last_line_complete(const hl_line_reader *r);
 void hl_line_reader_close(hl_line_reader *r);
 
 /* Wall clock in nanoseconds (CLOCK_MONOTONIC). */
+/* The allocator a verb uses without --alloc: malloc, or freelist_pool for a
+   collector that walks its heap (malloc cannot visit its blocks). */
+const char *hl_default_allocator_for(const char *gc_spec);
+
 unsigned long long hl_now_ns(void);
 /* Peak resident set of this process in KiB (getrusage). */
 long hl_peak_rss_kib(void);

@@ -45,12 +45,50 @@
 
 typedef struct hl_type hl_type;
 
-/* Invariant: refcount > 0 for every object reachable from C code; a freed
-   object's memory is returned to the allocator. */
+/*
+ * The refcount word.  Its low 56 bits count references; the byte above
+ * belongs to a collector that keeps no header in front of its objects
+ * (header_size 0, e.g. `ft`), which has nowhere else to keep its state,
+ * as CPython's free-threaded build keeps ob_gc_bits in the object:
+ *
+ *    63   62     61      60      59     58    57     56    55          0
+ *   +---+------+-------+-------+------+-----+------+-----+-------------+
+ *   | 0 |INLINE|TRACKED|FINAL- |UNREA-|ALIVE|FROZEN|COLL-|  count      |
+ *   |   |      |       | IZED  |CHABLE|     |      |ECT- |  (56 bits)  |
+ *   +---+------+-------+-------+------+-----+------+-----+-------------+
+ *
+ *   INLINE     the object's gc state is in this word (set at allocation
+ *              for every container of a header-less collector; never for
+ *              others, whose containers keep hl_gc_head in front)
+ *   TRACKED    hl_is_tracked (INLINE objects only)
+ *   FINALIZED  the PEP 442 finalizer has run (INLINE objects only)
+ *   UNREACHABLE, ALIVE, FROZEN, COLLECTING: the collector's, see ft.c; the
+ *              collector may also borrow bits 28..55 during a collection
+ *              (the count then fits in bits 0..27, see HL_REF_COLLECT_MAX).
+ *
+ * Bit 63 is never set on a live object: a dead object's word is negative
+ * (the dealloc stack and the free lists link through it, runtime.h), so
+ * `refcount <= 0` still means dead.  Everything that reads a count goes
+ * through hl_refcount (masked); hl_decref compares the masked count.
+ *
+ * Invariant: hl_refcount > 0 for every object reachable from C code; a
+ * freed object's memory is returned to the allocator.
+ */
 struct hl_object {
-    intptr_t refcount;  /* references held to this object */
+    intptr_t refcount;  /* the word above */
     const hl_type *type; /* never NULL */
 };
+
+#define HL_REF_COUNT_BITS 56
+#define HL_REF_COUNT_MASK (((intptr_t)1 << HL_REF_COUNT_BITS) - 1)
+#define HL_REF_COLLECTING ((intptr_t)1 << 56)
+#define HL_REF_FROZEN ((intptr_t)1 << 57)
+#define HL_REF_ALIVE ((intptr_t)1 << 58)
+#define HL_REF_UNREACHABLE ((intptr_t)1 << 59)
+#define HL_REF_FINALIZED ((intptr_t)1 << 60)
+#define HL_REF_TRACKED ((intptr_t)1 << 61)
+#define HL_REF_INLINE ((intptr_t)1 << 62)
+#define HL_REF_FLAGS (~HL_REF_COUNT_MASK & INTPTR_MAX)
 
 typedef int (*hl_visit_fn)(hl_object *op, void *arg);
 
@@ -105,6 +143,9 @@ hl_runtime *hl_runtime_create(const char *alloc_spec, const char *gc_spec, char 
 void hl_runtime_destroy(hl_runtime *rt, hl_runtime_report *report);
 
 struct hl_allocator *hl_runtime_allocator(hl_runtime *rt);
+/* Where containers live: the same allocator, or for a collector that walks
+   its heap (walks_heap) a second instance of the same spec. */
+struct hl_allocator *hl_runtime_container_allocator(hl_runtime *rt);
 /* Checks the collector's and the allocator's invariants. */
 bool hl_runtime_validate(hl_runtime *rt, char *why, size_t why_size);
 const char *hl_runtime_collector_name(const hl_runtime *rt);
@@ -130,7 +171,7 @@ static inline void hl_xincref(hl_object *op)
 
 static inline void hl_decref(hl_runtime *rt, hl_object *op)
 {
-    if (--op->refcount == 0)
+    if ((--op->refcount & HL_REF_COUNT_MASK) == 0)
         hl_dealloc(rt, op);
 }
 
@@ -155,9 +196,22 @@ static inline void hl_clearref(hl_runtime *rt, hl_object **slot)
     hl_setref(rt, slot, NULL);
 }
 
+/* The count, without the collector's bits; 0 for a dead object. */
 static inline intptr_t hl_refcount(const hl_object *op)
 {
-    return op->refcount;
+    return op->refcount < 0 ? 0 : op->refcount & HL_REF_COUNT_MASK;
+}
+
+/* Sets the count, keeping the collector's bits (a live object only). */
+static inline void hl_set_refcount(hl_object *op, intptr_t count)
+{
+    op->refcount = (op->refcount & HL_REF_FLAGS) | count;
+}
+
+/* Alive: a positive count (dead words are negative or count 0). */
+static inline bool hl_is_alive(const hl_object *op)
+{
+    return hl_refcount(op) > 0;
 }
 
 static inline bool hl_is_container(const hl_object *op)
@@ -175,14 +229,36 @@ static inline hl_object *hl_object_of(const hl_gc_head *gc)
     return (hl_object *)(gc + 1);
 }
 
+/* A dead object's word keeps INLINE and FINALIZED in its link's low bits
+   (objects are 16-byte aligned), see runtime.h. */
+#define HL_DEAD_INLINE ((uintptr_t)1)
+#define HL_DEAD_FINALIZED ((uintptr_t)2)
+#define HL_DEAD_TAGS ((uintptr_t)15)
+
+static inline bool hl_has_inline_gc(const hl_object *op)
+{
+    intptr_t w = op->refcount;
+    return w < 0 ? ((uintptr_t)-w & HL_DEAD_INLINE) != 0 : (w & HL_REF_INLINE) != 0;
+}
+
 static inline bool hl_is_tracked(const hl_object *op)
 {
-    return hl_is_container(op) && hl_gc_head_of(op)->next != 0;
+    if (!hl_is_container(op))
+        return false;
+    intptr_t w = op->refcount;
+    if (w >= 0 && (w & HL_REF_INLINE))
+        return (w & HL_REF_TRACKED) != 0;
+    return !hl_has_inline_gc(op) && hl_gc_head_of(op)->next != 0;
 }
 
 static inline bool hl_is_finalized(const hl_object *op)
 {
-    return hl_is_container(op) && (hl_gc_head_of(op)->prev & HL_GC_PREV_FINALIZED);
+    if (!hl_is_container(op))
+        return false;
+    if (hl_has_inline_gc(op))
+        return op->refcount < 0 ? ((uintptr_t)-op->refcount & HL_DEAD_FINALIZED) != 0
+                                : (op->refcount & HL_REF_FINALIZED) != 0;
+    return (hl_gc_head_of(op)->prev & HL_GC_PREV_FINALIZED) != 0;
 }
 
 /* ---- roots: what the runtime knows to be alive ------------------------- */

@@ -47,13 +47,14 @@ hl_object *hl_object_new(hl_runtime *rt, const hl_type *type, size_t size)
 {
     bool container = (type->flags & HL_TYPE_CONTAINER) != 0;
     size_t header = container ? rt->gc_header_size : 0;
-    char *mem = hl_mem_malloc(rt->alloc, header + size);
+    char *mem = hl_mem_malloc(container ? rt->gc_alloc : rt->alloc, header + size);
     if (hl_unlikely(mem == NULL))
         return out_of_memory(rt);
     hl_object *op = (hl_object *)(mem + header);
     if (container)
         memset(mem, 0, header); /* untracked, not finalized */
-    op->refcount = 1;
+    /* A header-less collector's containers carry their gc state inline. */
+    op->refcount = container && header == 0 ? 1 | HL_REF_INLINE : 1;
     op->type = type;
     rt->live_objects++;
     if (container)
@@ -65,7 +66,7 @@ void hl_object_free(hl_runtime *rt, hl_object *op, size_t size)
 {
     bool container = hl_is_container(op);
     size_t header = container ? rt->gc_header_size : 0;
-    hl_mem_free(rt->alloc, (char *)op - header, header + size);
+    hl_mem_free(container ? rt->gc_alloc : rt->alloc, (char *)op - header, header + size);
     rt->live_objects--;
     if (container)
         rt->gc_ops->on_dealloc(rt->gc);
@@ -92,9 +93,9 @@ static bool finalize_from_dealloc(hl_runtime *rt, hl_object *op,
                                   void (*fn)(hl_runtime *, hl_object *))
 {
     hl_gc_track(rt, op); /* visible to collections the finalizer runs */
-    op->refcount = 1;
+    hl_set_refcount(op, 1);
     fn(rt, op);
-    if (--op->refcount > 0)
+    if ((--op->refcount & HL_REF_COUNT_MASK) > 0)
         return true; /* resurrected: stays tracked */
     hl_gc_untrack(rt, op);
     return false;
@@ -105,7 +106,7 @@ static void dealloc_one(hl_runtime *rt, hl_object *op)
     const hl_type *type = op->type;
     if (type->finalize && !hl_is_finalized(op)) {
         hl_runtime_finalize(rt, op);
-        if (op->refcount > 0)
+        if (hl_is_alive(op))
             return;
     }
     hl_object **weaklist = hl_weaklist_of(op);
@@ -121,9 +122,12 @@ void hl_runtime_finalize(hl_runtime *rt, hl_object *op)
 {
     /* Only called on a dead object from dealloc_one, or by the collector on
        an object it keeps alive; the finalized bit makes it happen once. */
-    hl_gc_head_of(op)->prev |= HL_GC_PREV_FINALIZED;
+    if (op->refcount & HL_REF_INLINE)
+        op->refcount |= HL_REF_FINALIZED;
+    else
+        hl_gc_head_of(op)->prev |= HL_GC_PREV_FINALIZED;
     rt->finalizers_run++;
-    if (op->refcount == 0)
+    if (hl_refcount(op) == 0)
         finalize_from_dealloc(rt, op, op->type->finalize);
     else
         op->type->finalize(rt, op);
@@ -133,14 +137,14 @@ void hl_dealloc(hl_runtime *rt, hl_object *op)
 {
     if (hl_is_tracked(op))
         hl_gc_untrack(rt, op);
-    op->refcount = -(intptr_t)rt->dealloc_pending;
+    hl_dead_link(op, rt->dealloc_pending);
     rt->dealloc_pending = op;
     if (rt->draining)
         return;
     rt->draining = true;
     while ((op = rt->dealloc_pending) != NULL) {
-        rt->dealloc_pending = (hl_object *)-op->refcount;
-        op->refcount = 0;
+        rt->dealloc_pending = hl_dead_next(op);
+        hl_dead_revive(op, 0, true);
         dealloc_one(rt, op);
     }
     rt->draining = false;
@@ -153,10 +157,10 @@ hl_object *hl_free_list_pop(hl_runtime *rt, hl_free_list *list)
     hl_object *op = list->head;
     if (op == NULL)
         return NULL;
-    list->head = (hl_object *)-op->refcount;
+    list->head = hl_dead_next(op);
     list->count--;
-    op->refcount = 1;
-    if (hl_is_container(op))
+    hl_dead_revive(op, 1, false); /* untracked, not finalized */
+    if (hl_is_container(op) && !(op->refcount & HL_REF_INLINE))
         *hl_gc_head_of(op) = (hl_gc_head){0}; /* untracked, not finalized */
     rt->live_objects++;
     return op;
@@ -166,7 +170,7 @@ bool hl_free_list_push(hl_runtime *rt, hl_free_list *list, size_t limit, hl_obje
 {
     if (list->count >= limit)
         return false;
-    op->refcount = -(intptr_t)list->head;
+    hl_dead_link(op, list->head);
     list->head = op;
     list->count++;
     rt->live_objects--;
@@ -235,6 +239,12 @@ hl_runtime *hl_runtime_create(const char *alloc_spec, const char *gc_spec, char 
         goto fail;
     }
     rt->gc_header_size = rt->gc_ops->header_size;
+    rt->gc_alloc = rt->alloc;
+    if (rt->gc_ops->walks_heap) {
+        rt->gc_alloc = hl_allocator_open(alloc_spec, err, err_size);
+        if (rt->gc_alloc == NULL)
+            goto fail;
+    }
     char reason[200] = "";
     hl_gc_config config = {.arg = eq ? eq + 1 : NULL, .error = reason,
                            .error_size = sizeof reason};
@@ -246,6 +256,8 @@ hl_runtime *hl_runtime_create(const char *alloc_spec, const char *gc_spec, char 
     }
     return rt;
 fail:
+    if (rt->gc_alloc != rt->alloc)
+        hl_allocator_close(rt->gc_alloc);
     hl_allocator_close(rt->alloc);
     free(rt);
     return NULL;
@@ -258,8 +270,57 @@ fail:
  * collector holds nothing (bounded: a finalizer that always resurrects would
  * otherwise spin).
  */
+static void count_one(hl_object *op, void *arg)
+{
+    (void)op;
+    ++*(size_t *)arg;
+}
+
+static void collect_into(hl_object *op, void *arg)
+{
+    hl_object_stack *all = arg;
+    if (all->count < all->capacity)
+        all->items[all->count++] = op;
+}
+
+/* reclaim_tracked for a collector without lists: the same rounds over an
+   array of every tracked object (unfrozen first, as take_all takes the
+   permanent generation too).  The array comes from the C library: the
+   stack's own allocator may be the one refusing. */
+static size_t reclaim_walked(hl_runtime *rt)
+{
+    size_t reclaimed = 0;
+    for (int round = 0; round < 64; round++) {
+        rt->gc_ops->unfreeze(rt->gc);
+        size_t n = 0;
+        hl_object_stack all = {0};
+        rt->gc_ops->for_each(rt->gc, -1, count_one, &n);
+        if (n == 0)
+            break;
+        all.items = malloc(n * sizeof *all.items);
+        if (all.items == NULL)
+            break; /* reported as objects still live */
+        all.capacity = n;
+        rt->gc_ops->for_each(rt->gc, -1, collect_into, &all);
+        for (size_t i = 0; i < all.count; i++)
+            hl_incref(all.items[i]);
+        for (size_t i = 0; i < all.count; i++, reclaimed++)
+            if (all.items[i]->type->clear)
+                all.items[i]->type->clear(rt, all.items[i]);
+        for (size_t i = 0; i < all.count; i++) {
+            if (hl_is_tracked(all.items[i]))
+                hl_gc_untrack(rt, all.items[i]); /* a survivor is dropped, as below */
+            hl_decref(rt, all.items[i]);
+        }
+        free(all.items);
+    }
+    return reclaimed;
+}
+
 static size_t reclaim_tracked(hl_runtime *rt)
 {
+    if (rt->gc_ops->take_all == NULL)
+        return reclaim_walked(rt);
     size_t reclaimed = 0;
     for (int round = 0; round < 64; round++) {
         hl_gc_head all, done;
@@ -308,6 +369,11 @@ void hl_runtime_destroy(hl_runtime *rt, hl_runtime_report *report)
     r.live_objects = rt->live_objects;
     r.live_bytes = rt->alloc->counts.live_bytes;
     r.live_blocks = rt->alloc->counts.live_blocks;
+    if (rt->gc_alloc != rt->alloc) {
+        r.live_bytes += rt->gc_alloc->counts.live_bytes;
+        r.live_blocks += rt->gc_alloc->counts.live_blocks;
+        hl_allocator_close(rt->gc_alloc);
+    }
     if (report)
         *report = r;
     hl_allocator_close(rt->alloc);
@@ -319,6 +385,11 @@ hl_allocator *hl_runtime_allocator(hl_runtime *rt)
     return rt->alloc;
 }
 
+hl_allocator *hl_runtime_container_allocator(hl_runtime *rt)
+{
+    return rt->gc_alloc;
+}
+
 bool hl_runtime_validate(hl_runtime *rt, char *why, size_t why_size)
 {
     if (rt->dealloc_pending != NULL) {
@@ -327,7 +398,8 @@ bool hl_runtime_validate(hl_runtime *rt, char *why, size_t why_size)
     }
     return hl_roots_validate(rt, why, why_size) &&
            rt->gc_ops->validate(rt->gc, why, why_size) &&
-           hl_allocator_validate(rt->alloc, why, why_size);
+           hl_allocator_validate(rt->alloc, why, why_size) &&
+           (rt->gc_alloc == rt->alloc || hl_allocator_validate(rt->gc_alloc, why, why_size));
 }
 
 const char *hl_runtime_collector_name(const hl_runtime *rt)

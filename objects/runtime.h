@@ -57,6 +57,9 @@ typedef struct hl_gc_callback {
 
 struct hl_runtime {
     hl_allocator *alloc;            /* owned; closed at destroy */
+    hl_allocator *gc_alloc;         /* containers: a second instance of the same
+                                       spec for a collector that walks its heap
+                                       (owned), else == alloc */
     const hl_collector_ops *gc_ops; /* the collector's table */
     void *gc;                       /* its context */
     size_t gc_header_size;          /* == gc_ops->header_size */
@@ -84,6 +87,37 @@ struct hl_runtime {
     uint64_t out_of_memory;  /* allocations that failed */
     uint64_t finalizers_run; /* PEP 442 finalizers run, by any path */
 };
+
+/*
+ * A dead object's word: -(next | tags), next the following dead object
+ * (16-byte aligned, so the low four bits are free), tags the INLINE and
+ * FINALIZED bits it had alive (HL_DEAD_*, object.h), so a header-less
+ * collector's objects keep them across the dealloc stack and free lists.
+ */
+static inline void hl_dead_link(hl_object *op, hl_object *next)
+{
+    intptr_t w = op->refcount;
+    uintptr_t tags;
+    if (w < 0)
+        tags = (uintptr_t)-w & HL_DEAD_TAGS;
+    else
+        tags = ((w & HL_REF_INLINE) ? HL_DEAD_INLINE : 0) |
+               ((w & HL_REF_FINALIZED) ? HL_DEAD_FINALIZED : 0);
+    op->refcount = -(intptr_t)((uintptr_t)next | tags);
+}
+
+static inline hl_object *hl_dead_next(const hl_object *op)
+{
+    return (hl_object *)((uintptr_t)-op->refcount & ~HL_DEAD_TAGS);
+}
+
+/* Back to a live word with `count`; FINALIZED is kept only if asked. */
+static inline void hl_dead_revive(hl_object *op, intptr_t count, bool keep_finalized)
+{
+    uintptr_t tags = op->refcount < 0 ? (uintptr_t)-op->refcount & HL_DEAD_TAGS : 0;
+    op->refcount = count | ((tags & HL_DEAD_INLINE) ? HL_REF_INLINE : 0) |
+                   (keep_finalized && (tags & HL_DEAD_FINALIZED) ? HL_REF_FINALIZED : 0);
+}
 
 /* Used by the collectors' shared phases (collectors/gc_core.c). */
 void hl_runtime_finalize(hl_runtime *rt, hl_object *op);

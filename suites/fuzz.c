@@ -297,6 +297,18 @@ static hl_test_result fail(fuzz_run *r, failure_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Records the first failure of the program. */
+/* Live memory of both the stack's allocators (objects and containers). */
+static void live_memory(hl_runtime *rt, hl_alloc_stats *stats)
+{
+    hl_allocator_stats(hl_runtime_allocator(rt), stats);
+    if (hl_runtime_container_allocator(rt) != hl_runtime_allocator(rt)) {
+        hl_alloc_stats containers;
+        hl_allocator_stats(hl_runtime_container_allocator(rt), &containers);
+        stats->counts.live_bytes += containers.counts.live_bytes;
+        stats->counts.live_blocks += containers.counts.live_blocks;
+    }
+}
+
 static hl_test_result fail(fuzz_run *r, failure_kind kind, const char *fmt, ...)
 {
     fuzz_record *rec = r->record;
@@ -505,7 +517,7 @@ static hl_test_result teardown(fuzz_run *r)
     r->tearing_down = false;
     hl_clear_free_lists(rt);
     hl_alloc_stats stats;
-    hl_allocator_stats(hl_runtime_allocator(rt), &stats);
+    live_memory(rt, &stats);
     char why[300] = "";
     snprintf(r->op_text, sizeof r->op_text, "the end");
     if (hl_runtime_live_objects(rt) != r->baseline || stats.counts.live_bytes != r->bytes ||
@@ -697,7 +709,7 @@ static hl_test_result run_case(hl_test *t, const char *name, const fuzz_shape *s
     }
     hl_clear_free_lists(rt);
     hl_alloc_stats stats;
-    hl_allocator_stats(hl_runtime_allocator(rt), &stats);
+    live_memory(rt, &stats);
     r->baseline = hl_runtime_live_objects(rt);
     r->bytes = stats.counts.live_bytes;
     r->blocks = stats.counts.live_blocks;
