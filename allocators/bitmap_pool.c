@@ -56,6 +56,7 @@
  * radix-tree lookup, then 8 more turning the address into a bit index.
  */
 #include "pool_arena.h"
+#include "pool_track.h"
 #include "registry.h"
 
 #include <stddef.h>
@@ -131,6 +132,7 @@ static inline uint32_t block_index(const bitmap_pool *pool, const void *block)
 static void pool_init(const bitmap_heap *h, bitmap_pool *pool, uint32_t szidx)
 {
     uint32_t capacity = h->arenas.class_capacity[szidx], words = map_words(capacity);
+    hl_track_open(pool + 1, h->arenas.pool_bytes - sizeof *pool); /* a new layout */
     pool->base.szidx = szidx;
     pool->base.capacity = capacity;
     pool->hint = 0;
@@ -169,7 +171,9 @@ static HL_NOINLINE void *bitmap_malloc_slow(bitmap_heap *h, size_t size)
     pool->hint = w;
     if (++pool->base.count == pool->base.capacity)
         hl_pool_ring_unlink(&pool->base); /* full */
-    return (char *)pool + pool->first_offset + (size_t)index * pool->block_size;
+    char *block = (char *)pool + pool->first_offset + (size_t)index * pool->block_size;
+    hl_track_alloc(block, pool->block_size);
+    return block;
 }
 
 static void *bitmap_malloc(void *ctx, size_t size)
@@ -184,15 +188,19 @@ static void *bitmap_malloc(void *ctx, size_t size)
                 size_t index = w * 64 + (size_t)__builtin_ctzll(~bits);
                 pool_map(pool)[w] = bits | (bits + 1); /* sets the lowest clear bit */
                 pool->base.count++;
-                return (char *)pool + pool->first_offset + index * pool->block_size;
+                char *block = (char *)pool + pool->first_offset + index * pool->block_size;
+                hl_track_alloc(block, pool->block_size);
+                return block;
             }
         }
     }
     return bitmap_malloc_slow(h, size);
 }
 
-static inline void clear_bit(bitmap_pool *pool, const void *block)
+/* Marks a block free, in the map and to a memory checker. */
+static inline void clear_bit(bitmap_pool *pool, void *block)
 {
+    hl_track_free(block, pool->block_size);
     uint32_t index = block_index(pool, block), w = index / 64;
     pool_map(pool)[w] &= ~((uint64_t)1 << (index % 64));
     pool->hint = w < pool->hint ? w : pool->hint;
@@ -232,14 +240,14 @@ static void bitmap_free(void *ctx, void *block)
     bitmap_free_slow(h, block);
 }
 
-static const hl_allocator_ops bitmap_ops;
+static const hl_pool_kind bitmap_kind;
 
 static void *bitmap_create(hl_alloc_config *config)
 {
     bitmap_heap *h = malloc(sizeof *h);
     if (h == NULL)
         return NULL;
-    if (!hl_arenas_init(&h->arenas, &bitmap_ops, config->arg, sizeof *h, config->error,
+    if (!hl_arenas_init(&h->arenas, &bitmap_kind, config->arg, sizeof *h, config->error,
                         config->error_size)) {
         free(h);
         return NULL;
@@ -304,6 +312,33 @@ static bool bitmap_validate(void *ctx, char *why, size_t why_size)
     return hl_arenas_validate(&h->arenas, rings, h, bitmap_check_pool, why, why_size);
 }
 
+/* The live blocks of one pool are its set bits, less the padding bits
+   past the last block, found a word at a time. */
+static void bitmap_visit_pool(const hl_arenas *a, hl_pool *base, hl_block_visitor fn, void *arg)
+{
+    (void)a;
+    bitmap_pool *pool = (bitmap_pool *)base;
+    const uint64_t *map = pool_map(pool);
+    uint32_t words = map_words(base->capacity), rest = base->capacity % 64;
+    char *first = (char *)pool + pool->first_offset;
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t live = map[w];
+        if (w == words - 1 && rest != 0)
+            live &= ~(~(uint64_t)0 << rest);
+        for (; live != 0; live &= live - 1) {
+            uint32_t index = w * 64 + (uint32_t)__builtin_ctzll(live);
+            fn(first + (size_t)index * pool->block_size, pool->block_size, arg);
+        }
+    }
+}
+
+static bool bitmap_visit_blocks(void *ctx, hl_block_visitor fn, void *arg)
+{
+    bitmap_heap *h = ctx;
+    hl_arenas_visit(&h->arenas, fn, arg);
+    return true;
+}
+
 static const hl_allocator_ops bitmap_ops = {
     .name = "bitmap_pool",
     .description = "obmalloc's classes, pools and arenas with an occupancy bitmap per pool",
@@ -316,6 +351,13 @@ static const hl_allocator_ops bitmap_ops = {
     .impl_stats = hl_pool_impl_stats,
     .validate = bitmap_validate,
     .print_stats = hl_pool_print_stats,
+    .usable_size = hl_pool_usable_size,
+    .visit_blocks = bitmap_visit_blocks,
+};
+
+static const hl_pool_kind bitmap_kind = {
+    .ops = &bitmap_ops,
+    .visit_pool = bitmap_visit_pool,
 };
 
 const hl_allocator_ops *hl_allocator_bitmap_pool(void)

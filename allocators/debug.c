@@ -56,6 +56,7 @@
  */
 #include "registry.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +87,7 @@ typedef struct debug_block {
 
 /* One instance; the invariants are in the header comment. */
 typedef struct debug_context {
-    hl_allocator *inner;        /* owned, closed in destroy */
+    hl_allocator *inner;        /* first, as allocator.h asks of wrappers; owned */
     debug_block *table;         /* capacity slots, at most half used */
     size_t capacity;            /* a power of two */
     size_t count;               /* used slots: live and freed blocks */
@@ -99,6 +100,8 @@ typedef struct debug_context {
     bool abort_on_error;        /* "abort": abort() after a report */
     uint64_t errors_detected;   /* reports printed */
 } debug_context;
+
+_Static_assert(offsetof(debug_context, inner) == 0, "a wrapper's context starts with inner");
 
 static size_t inner_size(size_t size)
 {
@@ -636,6 +639,39 @@ static void debug_print_stats(void *ctx, void *out)
         c->inner->ops->print_stats(c->inner->ctx, out);
 }
 
+/* The user's view: a live block has exactly the bytes it was requested
+   with, since the tail guard follows them; anything else is not a block. */
+static size_t debug_usable_size(void *ctx, void *block)
+{
+    debug_context *c = ctx;
+    const debug_block *b = table_find(c, block);
+    return b != NULL && !b->freed ? b->size : 0;
+}
+
+/* The inner walk sees the inner blocks, quarantined ones included; only
+   those the user holds are passed on, at the address and size handed out. */
+typedef struct debug_visit {
+    const debug_context *context;
+    hl_block_visitor fn;
+    void *arg;
+} debug_visit;
+
+static void visit_inner(void *inner, size_t usable, void *arg)
+{
+    (void)usable;
+    const debug_visit *v = arg;
+    const debug_block *b = table_find(v->context, (unsigned char *)inner + HEAD_SIZE);
+    if (b != NULL && !b->freed)
+        v->fn(b->data, b->size, v->arg);
+}
+
+static bool debug_visit_blocks(void *ctx, hl_block_visitor fn, void *arg)
+{
+    debug_context *c = ctx;
+    debug_visit v = {.context = c, .fn = fn, .arg = arg};
+    return hl_allocator_visit_blocks(c->inner, visit_inner, &v);
+}
+
 static const hl_allocator_ops debug_ops = {
     .name = "debug",
     .description = "CPython's debug hooks: guard bytes, fills, a quarantine "
@@ -650,6 +686,8 @@ static const hl_allocator_ops debug_ops = {
     .impl_stats = debug_impl_stats,
     .validate = debug_validate,
     .print_stats = debug_print_stats,
+    .usable_size = debug_usable_size,
+    .visit_blocks = debug_visit_blocks,
 };
 
 const hl_allocator_ops *hl_allocator_debug(void)

@@ -51,11 +51,13 @@
  * divided by N.  19 of free's 32 are the radix-tree lookup.
  */
 #include "pool_arena.h"
+#include "pool_track.h"
 #include "registry.h"
 
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct freelist_block {
     struct freelist_block *next; /* next free block of the pool, or NULL */
@@ -106,6 +108,16 @@ static freelist_block *carve(freelist_pool *pool, uint32_t size)
     return block;
 }
 
+/* The link of a free block, read by the allocator itself; the block stays
+   closed to everyone else (pool_track.h).  Empty in ordinary builds. */
+static inline freelist_block *next_free(freelist_block *block)
+{
+    hl_track_open(block, sizeof *block);
+    freelist_block *next = block->next;
+    hl_track_close(block, sizeof *block);
+    return next;
+}
+
 /* Every malloc that is not a pop from a list of two or more blocks. */
 static HL_NOINLINE void *freelist_malloc_slow(freelist_heap *h, size_t size)
 {
@@ -120,6 +132,7 @@ static HL_NOINLINE void *freelist_malloc_slow(freelist_heap *h, size_t size)
         if (pool == NULL)
             return NULL;
         if (pool->base.szidx != szidx) { /* else its list is as its last use left it */
+            hl_track_open(pool + 1, h->arenas.pool_bytes - POOL_OVERHEAD);
             pool->base.szidx = szidx;
             pool->base.capacity = h->arenas.class_capacity[szidx];
             pool->freeblock = NULL;
@@ -130,7 +143,7 @@ static HL_NOINLINE void *freelist_malloc_slow(freelist_heap *h, size_t size)
     }
     freelist_block *block = pool->freeblock;
     if (block != NULL)
-        pool->freeblock = block->next;
+        pool->freeblock = next_free(block);
     else
         block = carve(pool, block_size); /* a pool just initialised */
     pool->base.count++;
@@ -138,10 +151,12 @@ static HL_NOINLINE void *freelist_malloc_slow(freelist_heap *h, size_t size)
         if (pool->nextoffset <= pool->maxnextoffset) {
             pool->freeblock = carve(pool, block_size);
             pool->freeblock->next = NULL;
+            hl_track_close(pool->freeblock, block_size);
         } else {
             hl_pool_ring_unlink(&pool->base); /* full */
         }
     }
+    hl_track_alloc(block, block_size);
     return block;
 }
 
@@ -149,16 +164,29 @@ static void *freelist_malloc(void *ctx, size_t size)
 {
     freelist_heap *h = ctx;
     if (hl_likely(size - 1 < HL_POOL_SMALL_MAX)) {
-        freelist_pool *pool =
-            (freelist_pool *)h->usedpools[hl_pool_class_of(size)].base.next;
+        size_t szidx = hl_pool_class_of(size);
+        freelist_pool *pool = (freelist_pool *)h->usedpools[szidx].base.next;
         freelist_block *block = pool->freeblock;
-        if (hl_likely(block != NULL && block->next != NULL)) {
-            pool->freeblock = block->next;
-            pool->base.count++;
-            return block;
+        if (hl_likely(block != NULL)) {
+            hl_track_open(block, sizeof *block); /* handed out next, or the slow path's */
+            freelist_block *next = block->next;
+            if (hl_likely(next != NULL)) {
+                pool->freeblock = next;
+                pool->base.count++;
+                hl_track_alloc(block, hl_pool_class_size((uint32_t)szidx));
+                return block;
+            }
         }
     }
     return freelist_malloc_slow(h, size);
+}
+
+/* Puts a block on its pool's list and closes it to everyone else. */
+static inline void push_free(freelist_pool *pool, void *block)
+{
+    ((freelist_block *)block)->next = pool->freeblock;
+    pool->freeblock = block;
+    hl_track_free(block, hl_pool_class_size(pool->base.szidx));
 }
 
 /* Raw blocks, and pools that were full or become empty. */
@@ -170,8 +198,7 @@ static HL_NOINLINE void freelist_free_slow(freelist_heap *h, void *block)
     }
     freelist_pool *pool = (freelist_pool *)hl_arenas_pool_of(&h->arenas, block);
     bool was_full = pool->freeblock == NULL;
-    ((freelist_block *)block)->next = pool->freeblock;
-    pool->freeblock = block;
+    push_free(pool, block);
     if (--pool->base.count == 0) {
         if (!was_full)
             hl_pool_ring_unlink(&pool->base);
@@ -187,10 +214,8 @@ static void freelist_free(void *ctx, void *block)
     freelist_heap *h = ctx;
     if (hl_likely(hl_arenas_owns(&h->arenas, block))) {
         freelist_pool *pool = (freelist_pool *)hl_arenas_pool_of(&h->arenas, block);
-        freelist_block *head = pool->freeblock;
-        if (hl_likely(head != NULL && pool->base.count > 1)) {
-            ((freelist_block *)block)->next = head;
-            pool->freeblock = block;
+        if (hl_likely(pool->freeblock != NULL && pool->base.count > 1)) {
+            push_free(pool, block);
             pool->base.count--;
             return;
         }
@@ -198,14 +223,14 @@ static void freelist_free(void *ctx, void *block)
     freelist_free_slow(h, block);
 }
 
-static const hl_allocator_ops freelist_ops;
+static const hl_pool_kind freelist_kind;
 
 static void *freelist_create(hl_alloc_config *config)
 {
     freelist_heap *h = malloc(sizeof *h);
     if (h == NULL)
         return NULL;
-    if (!hl_arenas_init(&h->arenas, &freelist_ops, config->arg, sizeof *h, config->error,
+    if (!hl_arenas_init(&h->arenas, &freelist_kind, config->arg, sizeof *h, config->error,
                         config->error_size)) {
         free(h);
         return NULL;
@@ -239,7 +264,7 @@ static bool freelist_check_pool(const void *heap, const hl_pool *base, char *why
     uint64_t seen[HL_POOL_MAX_BYTES / HL_POOL_ALIGNMENT / 64];
     for (size_t w = 0; w < (base->capacity + 63) / 64; w++)
         seen[w] = 0;
-    for (const freelist_block *b = pool->freeblock; b != NULL; b = b->next) {
+    for (freelist_block *b = pool->freeblock; b != NULL; b = next_free(b)) {
         uintptr_t offset = (uintptr_t)b - (uintptr_t)pool;
         size_t index = (offset - POOL_OVERHEAD) / size;
         if ((uintptr_t)b < (uintptr_t)pool + POOL_OVERHEAD || offset >= next ||
@@ -274,6 +299,44 @@ static bool freelist_validate(void *ctx, char *why, size_t why_size)
     return hl_arenas_validate(&h->arenas, rings, h, freelist_check_pool, why, why_size);
 }
 
+/*
+ * The live blocks of one pool: the carved blocks below nextoffset that are
+ * not on the free list.  One pass down the list marks its members in a
+ * bitmap of the carved blocks; a full pool (no list) skips even that.  The
+ * live ones are then the clear bits, found a word at a time.
+ */
+static void freelist_visit_pool(const hl_arenas *a, hl_pool *base, hl_block_visitor fn,
+                                void *arg)
+{
+    (void)a;
+    freelist_pool *pool = (freelist_pool *)base;
+    uint32_t size = hl_pool_class_size(base->szidx);
+    uint32_t carved = (pool->nextoffset - POOL_OVERHEAD) / size;
+    char *first = (char *)pool + POOL_OVERHEAD;
+    uint64_t listed[HL_POOL_MAX_BYTES / HL_POOL_ALIGNMENT / 64];
+    uint32_t words = (carved + 63) / 64;
+    memset(listed, 0, words * sizeof *listed);
+    if (carved % 64 != 0)
+        listed[words - 1] = ~(uint64_t)0 << (carved % 64); /* past the last carved block */
+    if (base->count != carved)
+        for (freelist_block *b = pool->freeblock; b != NULL; b = next_free(b)) {
+            uint32_t index = (uint32_t)((const char *)b - first) / size;
+            listed[index / 64] |= (uint64_t)1 << (index % 64);
+        }
+    for (uint32_t w = 0; w < words; w++)
+        for (uint64_t live = ~listed[w]; live != 0; live &= live - 1) {
+            uint32_t index = w * 64 + (uint32_t)__builtin_ctzll(live);
+            fn(first + (size_t)index * size, size, arg);
+        }
+}
+
+static bool freelist_visit_blocks(void *ctx, hl_block_visitor fn, void *arg)
+{
+    freelist_heap *h = ctx;
+    hl_arenas_visit(&h->arenas, fn, arg);
+    return true;
+}
+
 static const hl_allocator_ops freelist_ops = {
     .name = "freelist_pool",
     .description =
@@ -287,6 +350,13 @@ static const hl_allocator_ops freelist_ops = {
     .impl_stats = hl_pool_impl_stats,
     .validate = freelist_validate,
     .print_stats = hl_pool_print_stats,
+    .usable_size = hl_pool_usable_size,
+    .visit_blocks = freelist_visit_blocks,
+};
+
+static const hl_pool_kind freelist_kind = {
+    .ops = &freelist_ops,
+    .visit_pool = freelist_visit_pool,
 };
 
 const hl_allocator_ops *hl_allocator_freelist_pool(void)

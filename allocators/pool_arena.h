@@ -180,6 +180,18 @@ typedef struct hl_radix_mid {
 } hl_radix_mid;
 
 /*
+ * What a pool allocator tells the arena layer about itself: its vtable
+ * (calloc and realloc call back into its malloc and free) and how to find
+ * the live blocks of one of its pools.  visit_pool is called for a carved
+ * pool with count > 0 and must call fn for each live block in address order.
+ */
+typedef struct hl_arenas hl_arenas;
+typedef struct hl_pool_kind {
+    const hl_allocator_ops *ops;
+    void (*visit_pool)(const hl_arenas *a, hl_pool *pool, hl_block_visitor fn, void *arg);
+} hl_pool_kind;
+
+/*
  * The arena layer of one allocator instance.
  *
  * Usable list: the live arenas with nfreepools > 0, doubly linked from
@@ -200,8 +212,8 @@ typedef struct hl_radix_mid {
  * mapped_bytes == arenas_live * arena_bytes + raw_bytes + bookkeeping_bytes
  * <= peak_mapped_bytes; raw_blocks == |raw ring|.
  */
-typedef struct hl_arenas {
-    const hl_allocator_ops *ops;              /* the pool allocator this layer serves */
+struct hl_arenas {
+    const hl_pool_kind *kind;                 /* the pool allocator this layer serves */
     size_t pool_bytes;                        /* POOL_BYTES */
     uintptr_t pool_mask;                      /* ~(POOL_BYTES - 1): block -> its pool */
     size_t arena_bytes;                       /* ARENA_BYTES */
@@ -233,12 +245,12 @@ typedef struct hl_arenas {
     size_t bookkeeping_bytes;  /* instance, table, fingers, radix nodes */
     size_t mapped_bytes;       /* everything above, plus the arenas */
     size_t peak_mapped_bytes;  /* high-water mark of mapped_bytes */
-} hl_arenas;
+};
 
 /* Parses "POOL_BYTES,ARENA_BYTES" (NULL: the default) and sets up an empty
-   layer for the allocator ops; instance_bytes is the size of the struct that
-   holds it.  On failure writes the reason to error and holds nothing. */
-bool hl_arenas_init(hl_arenas *a, const hl_allocator_ops *ops, const char *arg,
+   layer for the allocator `kind`; instance_bytes is the size of the struct
+   that holds it.  On failure writes the reason to error and holds nothing. */
+bool hl_arenas_init(hl_arenas *a, const hl_pool_kind *kind, const char *arg,
                     size_t instance_bytes, char *error, size_t error_size);
 
 /* An empty pool from the fullest usable arena, mapping an arena when none
@@ -279,11 +291,12 @@ void hl_raw_free(hl_arenas *a, void *block);
  * A pool allocator's instance is one struct from malloc whose first member
  * is its hl_arenas, so these take the instance itself as ctx and serve as
  * the allocator's vtable entries directly.  calloc and realloc call back
- * into the allocator's own malloc and free through hl_arenas.ops; realloc
+ * into the allocator's own malloc and free through hl_arenas.kind; realloc
  * follows obmalloc: a block stays put when its class still fits it and at
  * most a quarter would be wasted, and a raw block stays raw.  destroy
  * unmaps every arena and frees every raw block, live or not, then all the
- * bookkeeping and the instance.  impl_stats and print_stats are in
+ * bookkeeping and the instance (under memcheck it first releases every
+ * live pool block it announced: pool_track.h).  impl_stats and print_stats are in
  * pool_stats.c; print_stats writes a sys._debugmallocstats-like report to
  * out (a FILE *).
  */
@@ -292,6 +305,17 @@ void *hl_pool_calloc(void *ctx, size_t nelem, size_t elsize);
 void *hl_pool_realloc(void *ctx, void *block, size_t size);
 void hl_pool_impl_stats(void *ctx, hl_alloc_impl_stats *out);
 void hl_pool_print_stats(void *ctx, void *out);
+
+/*
+ * The optional slots, shared the same way.  usable_size: a pool block's
+ * class size, or what the C library gives a raw block behind its link.
+ * hl_arenas_visit walks every carved pool that has live blocks (count > 0)
+ * in arena-table order and address order within an arena, handing each to
+ * the kind's visit_pool, which alone knows which of its blocks are free;
+ * then it calls fn for every raw block.
+ */
+size_t hl_pool_usable_size(void *ctx, void *block);
+void hl_arenas_visit(const hl_arenas *a, hl_block_visitor fn, void *arg);
 
 /* ---- validation (pool_stats.c) ------------------------------------------- */
 

@@ -94,7 +94,7 @@ void hl_pool_print_stats(void *ctx, void *out)
             "%s: %zu-byte pools in %zu-byte arenas (%u pools each)\n\n"
             "class   size   num pools   blocks in use  avail blocks\n"
             "-----   ----   ---------   -------------  ------------\n",
-            a->ops->name, a->pool_bytes, a->arena_bytes, a->pools_per_arena);
+            a->kind->ops->name, a->pool_bytes, a->arena_bytes, a->pools_per_arena);
     for (uint32_t c = 0; c < HL_POOL_CLASSES; c++)
         if (pools[c] != 0)
             fprintf(f, "%5u   %4u   %9zu   %13zu  %12zu\n", c, hl_pool_class_size(c),
