@@ -54,14 +54,37 @@ static void append_garbage(hl_runtime *rt, hl_object *op)
         (void)hl_list_append(rt, garbage, op); /* on failure it just survives */
 }
 
-/* Keeps the members still flagged, in order; returns how many. */
+/* Keeps the members still flagged, in order; returns how many.  NULL
+   entries are members already released. */
 static size_t compact(hl_object **set, size_t n)
 {
     size_t kept = 0;
     for (size_t i = 0; i < n; i++)
-        if (is_member(set[i]))
+        if (set[i] && is_member(set[i]))
             set[kept++] = set[i];
     return kept;
+}
+
+/*
+ * A member that outside code (a callback, a finalizer) left with no
+ * reference but the set's would have died of reference counting there and
+ * then in the list version, and would not be counted: release it now, and
+ * again for what its death leaves unreferenced.
+ */
+static void release_dead(hl_runtime *rt, hl_object **set, size_t n)
+{
+    for (bool again = true; again;) {
+        again = false;
+        for (size_t i = 0; i < n; i++) {
+            hl_object *op = set[i];
+            if (op == NULL || hl_refcount(op) != 1)
+                continue;
+            leave_set(op);
+            set[i] = NULL;
+            hl_decref(rt, op);
+            again = true;
+        }
+    }
 }
 
 /* An array of objects with room for every member (no growth needed). */
@@ -252,7 +275,11 @@ size_t hl_gc_handle_garbage_inline(hl_runtime *rt, hl_object **set, size_t n,
     size_t m = compact(set, n);
 
     out->collected += handle_weakrefs(rt, set, m);
+    release_dead(rt, set, m);
+    m = compact(set, m);
     out->finalizers = finalize_garbage(rt, set, m);
+    release_dead(rt, set, m);
+    m = compact(set, m);
     if (out->finalizers) {
         out->resurrected = remove_resurrected(set, m, &scratch);
         for (size_t i = 0; i < scratch.count; i++)

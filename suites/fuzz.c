@@ -669,9 +669,15 @@ static hl_test_result report_failure(fuzz_run *r, const char *case_name, bool fo
 
 /* ---- the cases ------------------------------------------------------------- */
 
+/* Once one step failed, later ones still ran: their new references are
+   dropped here, not leaked. */
 static hl_object *hold(hl_test *t, hl_object *op, bool *ok)
 {
-    if (*ok && (op = hl_test_hold(t, op)) == NULL)
+    if (!*ok) {
+        hl_xdecref(t->rt, op);
+        return NULL;
+    }
+    if ((op = hl_test_hold(t, op)) == NULL)
         *ok = false;
     return op;
 }
