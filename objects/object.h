@@ -171,7 +171,9 @@ static inline void hl_xincref(hl_object *op)
 
 static inline void hl_decref(hl_runtime *rt, hl_object *op)
 {
-    if ((--op->refcount & HL_REF_COUNT_MASK) == 0)
+    /* The shift drops the collector's byte: one instruction more than a
+       plain test, no 64-bit mask to load. */
+    if (((uintptr_t)--op->refcount << (64 - HL_REF_COUNT_BITS)) == 0)
         hl_dealloc(rt, op);
 }
 
@@ -229,35 +231,26 @@ static inline hl_object *hl_object_of(const hl_gc_head *gc)
     return (hl_object *)(gc + 1);
 }
 
-/* A dead object's word keeps INLINE and FINALIZED in its link's low bits
-   (objects are 16-byte aligned), see runtime.h. */
-#define HL_DEAD_INLINE ((uintptr_t)1)
-#define HL_DEAD_FINALIZED ((uintptr_t)2)
-#define HL_DEAD_TAGS ((uintptr_t)15)
+/* A dead object's link keeps FINALIZED in bit 0 (runtime.h). */
+#define HL_DEAD_FINALIZED ((uintptr_t)1)
 
-static inline bool hl_has_inline_gc(const hl_object *op)
-{
-    intptr_t w = op->refcount;
-    return w < 0 ? ((uintptr_t)-w & HL_DEAD_INLINE) != 0 : (w & HL_REF_INLINE) != 0;
-}
-
+/* Both below read a live object, or one being deallocated (count 0): a
+   dead object's word is a link. */
 static inline bool hl_is_tracked(const hl_object *op)
 {
     if (!hl_is_container(op))
         return false;
-    intptr_t w = op->refcount;
-    if (w >= 0 && (w & HL_REF_INLINE))
-        return (w & HL_REF_TRACKED) != 0;
-    return !hl_has_inline_gc(op) && hl_gc_head_of(op)->next != 0;
+    if (op->refcount & HL_REF_INLINE)
+        return (op->refcount & HL_REF_TRACKED) != 0;
+    return hl_gc_head_of(op)->next != 0;
 }
 
 static inline bool hl_is_finalized(const hl_object *op)
 {
     if (!hl_is_container(op))
         return false;
-    if (hl_has_inline_gc(op))
-        return op->refcount < 0 ? ((uintptr_t)-op->refcount & HL_DEAD_FINALIZED) != 0
-                                : (op->refcount & HL_REF_FINALIZED) != 0;
+    if (op->refcount & HL_REF_INLINE)
+        return (op->refcount & HL_REF_FINALIZED) != 0;
     return (hl_gc_head_of(op)->prev & HL_GC_PREV_FINALIZED) != 0;
 }
 

@@ -133,18 +133,32 @@ void hl_runtime_finalize(hl_runtime *rt, hl_object *op)
         op->type->finalize(rt, op);
 }
 
+/* The word of an object just taken off the dealloc stack: count 0, and
+   for a header-less collector's container INLINE and the FINALIZED the
+   link carried. */
+static intptr_t revived_word(const hl_runtime *rt, const hl_object *op, uintptr_t link)
+{
+    if (rt->gc_header_size != 0 || !hl_is_container(op))
+        return 0;
+    return HL_REF_INLINE | ((link & HL_DEAD_FINALIZED) ? HL_REF_FINALIZED : 0);
+}
+
 void hl_dealloc(hl_runtime *rt, hl_object *op)
 {
     if (hl_is_tracked(op))
         hl_gc_untrack(rt, op);
-    hl_dead_link(op, rt->dealloc_pending);
+    uintptr_t link = (uintptr_t)rt->dealloc_pending;
+    if (hl_unlikely(op->refcount & HL_REF_FINALIZED))
+        link |= HL_DEAD_FINALIZED;
+    op->refcount = -(intptr_t)link;
     rt->dealloc_pending = op;
     if (rt->draining)
         return;
     rt->draining = true;
     while ((op = rt->dealloc_pending) != NULL) {
-        rt->dealloc_pending = hl_dead_next(op);
-        hl_dead_revive(op, 0, true);
+        link = (uintptr_t)-op->refcount;
+        rt->dealloc_pending = (hl_object *)(link & ~HL_DEAD_FINALIZED);
+        op->refcount = hl_unlikely(rt->gc_header_size == 0) ? revived_word(rt, op, link) : 0;
         dealloc_one(rt, op);
     }
     rt->draining = false;
@@ -157,11 +171,15 @@ hl_object *hl_free_list_pop(hl_runtime *rt, hl_free_list *list)
     hl_object *op = list->head;
     if (op == NULL)
         return NULL;
-    list->head = hl_dead_next(op);
+    list->head = (hl_object *)-op->refcount;
     list->count--;
-    hl_dead_revive(op, 1, false); /* untracked, not finalized */
-    if (hl_is_container(op) && !(op->refcount & HL_REF_INLINE))
-        *hl_gc_head_of(op) = (hl_gc_head){0}; /* untracked, not finalized */
+    op->refcount = 1;
+    if (hl_is_container(op)) { /* untracked, not finalized */
+        if (hl_likely(rt->gc_header_size != 0))
+            *hl_gc_head_of(op) = (hl_gc_head){0};
+        else
+            op->refcount = 1 | HL_REF_INLINE;
+    }
     rt->live_objects++;
     return op;
 }
@@ -170,7 +188,7 @@ bool hl_free_list_push(hl_runtime *rt, hl_free_list *list, size_t limit, hl_obje
 {
     if (list->count >= limit)
         return false;
-    hl_dead_link(op, list->head);
+    op->refcount = -(intptr_t)list->head;
     list->head = op;
     list->count++;
     rt->live_objects--;

@@ -89,36 +89,14 @@ struct hl_runtime {
 };
 
 /*
- * A dead object's word: -(next | tags), next the following dead object
- * (16-byte aligned, so the low four bits are free), tags the INLINE and
- * FINALIZED bits it had alive (HL_DEAD_*, object.h), so a header-less
- * collector's objects keep them across the dealloc stack and free lists.
+ * A dead object's word: -(next | FINALIZED), next the following dead object
+ * on the dealloc stack (16-byte aligned, so bit 0 is free); bit 0 carries
+ * the FINALIZED bit of a header-less collector's object (object.h) across
+ * the stack, where dealloc_one reads it.  INLINE is not carried: every
+ * container of a header-less collector has it, so it is restored from the
+ * runtime.  The free lists link with -(next) alone: a reused object starts
+ * untracked and not finalized.
  */
-static inline void hl_dead_link(hl_object *op, hl_object *next)
-{
-    intptr_t w = op->refcount;
-    uintptr_t tags;
-    if (w < 0)
-        tags = (uintptr_t)-w & HL_DEAD_TAGS;
-    else
-        tags = ((w & HL_REF_INLINE) ? HL_DEAD_INLINE : 0) |
-               ((w & HL_REF_FINALIZED) ? HL_DEAD_FINALIZED : 0);
-    op->refcount = -(intptr_t)((uintptr_t)next | tags);
-}
-
-static inline hl_object *hl_dead_next(const hl_object *op)
-{
-    return (hl_object *)((uintptr_t)-op->refcount & ~HL_DEAD_TAGS);
-}
-
-/* Back to a live word with `count`; FINALIZED is kept only if asked. */
-static inline void hl_dead_revive(hl_object *op, intptr_t count, bool keep_finalized)
-{
-    uintptr_t tags = op->refcount < 0 ? (uintptr_t)-op->refcount & HL_DEAD_TAGS : 0;
-    op->refcount = count | ((tags & HL_DEAD_INLINE) ? HL_REF_INLINE : 0) |
-                   (keep_finalized && (tags & HL_DEAD_FINALIZED) ? HL_REF_FINALIZED : 0);
-}
-
 /* Used by the collectors' shared phases (collectors/gc_core.c). */
 void hl_runtime_finalize(hl_runtime *rt, hl_object *op);
 
