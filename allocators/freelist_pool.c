@@ -51,7 +51,6 @@
  * divided by N.  19 of free's 32 are the radix-tree lookup.
  */
 #include "pool_arena.h"
-#include "pool_track.h"
 #include "registry.h"
 
 #include <stddef.h>
@@ -90,8 +89,9 @@ _Static_assert(sizeof(freelist_pool) % HL_POOL_ALIGNMENT == 0, "blocks must stay
 
 /*
  * One allocator instance.  usedpools[c] is the sentinel of the ring of
- * class c: its freeblock stays NULL and its count 0, and the ring holds
- * exactly the used pools of class c, the one malloc draws from first.
+ * class c (hl_arenas.rings[c] points at it): its freeblock stays NULL and
+ * its count 0, and the ring holds exactly the used pools of class c, the
+ * one malloc draws from first.
  */
 typedef struct freelist_heap {
     hl_arenas arenas;                         /* first: see hl_pool_destroy and kin */
@@ -118,46 +118,57 @@ static inline freelist_block *next_free(freelist_block *block)
     return next;
 }
 
-/* Every malloc that is not a pop from a list of two or more blocks. */
-static HL_NOINLINE void *freelist_malloc_slow(freelist_heap *h, size_t size)
+/* ---- the hooks of the shared slow paths (pool_arena.h) ------------------- */
+
+static void freelist_layout(size_t pool_bytes, uint32_t szidx, uint32_t *capacity,
+                            uint32_t *offset)
 {
-    if (size - 1 >= HL_POOL_SMALL_MAX)
-        return hl_raw_malloc(&h->arenas, size, false);
-    uint32_t szidx = (uint32_t)hl_pool_class_of(size),
-             block_size = hl_pool_class_size(szidx);
-    hl_pool *ring = &h->usedpools[szidx].base;
-    freelist_pool *pool = (freelist_pool *)ring->next;
-    if (&pool->base == ring) {
-        pool = (freelist_pool *)hl_arenas_take_pool(&h->arenas);
-        if (pool == NULL)
-            return NULL;
-        if (pool->base.szidx != szidx) { /* else its list is as its last use left it */
-            hl_track_open(pool + 1, h->arenas.pool_bytes - POOL_OVERHEAD);
-            pool->base.szidx = szidx;
-            pool->base.capacity = h->arenas.class_capacity[szidx];
-            pool->freeblock = NULL;
-            pool->nextoffset = POOL_OVERHEAD;
-            pool->maxnextoffset = (uint32_t)h->arenas.pool_bytes - block_size;
-        }
-        hl_pool_ring_push(ring, &pool->base);
-    }
+    *capacity = (uint32_t)((pool_bytes - POOL_OVERHEAD) / hl_pool_class_size(szidx));
+    *offset = POOL_OVERHEAD;
+}
+
+/* An empty list and every block virgin. */
+static void init_pool(const hl_arenas *a, hl_pool *base)
+{
+    freelist_pool *pool = (freelist_pool *)base;
+    pool->freeblock = NULL;
+    pool->nextoffset = POOL_OVERHEAD;
+    pool->maxnextoffset = (uint32_t)a->pool_bytes - hl_pool_class_size(base->szidx);
+}
+
+/* The first listed block, or the first virgin one of a pool just laid out;
+   when that empties the list, the next virgin block is carved onto it, so
+   a pool on a ring always has a listed block. */
+static void *take_block(hl_pool *base, uint32_t size)
+{
+    freelist_pool *pool = (freelist_pool *)base;
     freelist_block *block = pool->freeblock;
     if (block != NULL)
         pool->freeblock = next_free(block);
     else
-        block = carve(pool, block_size); /* a pool just initialised */
-    pool->base.count++;
-    if (pool->freeblock == NULL) {
-        if (pool->nextoffset <= pool->maxnextoffset) {
-            pool->freeblock = carve(pool, block_size);
-            pool->freeblock->next = NULL;
-            hl_track_close(pool->freeblock, block_size);
-        } else {
-            hl_pool_ring_unlink(&pool->base); /* full */
-        }
+        block = carve(pool, size);
+    if (pool->freeblock == NULL && pool->nextoffset <= pool->maxnextoffset) {
+        pool->freeblock = carve(pool, size);
+        pool->freeblock->next = NULL;
+        hl_track_close(pool->freeblock, size);
     }
-    hl_track_alloc(block, block_size);
     return block;
+}
+
+/* Pushes a block on its pool's list and closes it to everyone else. */
+static inline void put_block(hl_pool *base, void *block)
+{
+    freelist_pool *pool = (freelist_pool *)base;
+    ((freelist_block *)block)->next = pool->freeblock;
+    pool->freeblock = block;
+    hl_track_free(block, hl_pool_class_size(base->szidx));
+}
+
+/* ---- the fast paths ------------------------------------------------------ */
+
+static HL_NOINLINE void *freelist_malloc_slow(freelist_heap *h, size_t size)
+{
+    return hl_pool_malloc_slow(&h->arenas, size, init_pool, take_block);
 }
 
 static void *freelist_malloc(void *ctx, size_t size)
@@ -181,32 +192,9 @@ static void *freelist_malloc(void *ctx, size_t size)
     return freelist_malloc_slow(h, size);
 }
 
-/* Puts a block on its pool's list and closes it to everyone else. */
-static inline void push_free(freelist_pool *pool, void *block)
-{
-    ((freelist_block *)block)->next = pool->freeblock;
-    pool->freeblock = block;
-    hl_track_free(block, hl_pool_class_size(pool->base.szidx));
-}
-
-/* Raw blocks, and pools that were full or become empty. */
 static HL_NOINLINE void freelist_free_slow(freelist_heap *h, void *block)
 {
-    if (!hl_arenas_owns(&h->arenas, block)) {
-        hl_raw_free(&h->arenas, block);
-        return;
-    }
-    freelist_pool *pool = (freelist_pool *)hl_arenas_pool_of(&h->arenas, block);
-    bool was_full = pool->freeblock == NULL;
-    push_free(pool, block);
-    if (--pool->base.count == 0) {
-        if (!was_full)
-            hl_pool_ring_unlink(&pool->base);
-        hl_arenas_give_pool(&h->arenas, &pool->base);
-    } else if (was_full) {
-        /* First in the ring, so the next malloc of its class fills it. */
-        hl_pool_ring_push(&h->usedpools[pool->base.szidx].base, &pool->base);
-    }
+    hl_pool_free_slow(&h->arenas, block, put_block);
 }
 
 static void freelist_free(void *ctx, void *block)
@@ -215,7 +203,7 @@ static void freelist_free(void *ctx, void *block)
     if (hl_likely(hl_arenas_owns(&h->arenas, block))) {
         freelist_pool *pool = (freelist_pool *)hl_arenas_pool_of(&h->arenas, block);
         if (hl_likely(pool->freeblock != NULL && pool->base.count > 1)) {
-            push_free(pool, block);
+            put_block(&pool->base, block);
             pool->base.count--;
             return;
         }
@@ -223,39 +211,18 @@ static void freelist_free(void *ctx, void *block)
     freelist_free_slow(h, block);
 }
 
-static const hl_pool_kind freelist_kind;
-
-static void *freelist_create(hl_alloc_config *config)
-{
-    freelist_heap *h = malloc(sizeof *h);
-    if (h == NULL)
-        return NULL;
-    if (!hl_arenas_init(&h->arenas, &freelist_kind, config->arg, sizeof *h, config->error,
-                        config->error_size)) {
-        free(h);
-        return NULL;
-    }
-    for (uint32_t c = 0; c < HL_POOL_CLASSES; c++) {
-        h->arenas.class_capacity[c] =
-            (uint32_t)((h->arenas.pool_bytes - POOL_OVERHEAD) / hl_pool_class_size(c));
-        h->arenas.class_offset[c] = POOL_OVERHEAD;
-        h->usedpools[c] = (freelist_pool){.base.szidx = c};
-        hl_pool_ring_init(&h->usedpools[c].base);
-    }
-    return h;
-}
+/* ---- the other hooks of the kind ----------------------------------------- */
 
 /* The counting identity and the free list of one carved pool. */
-static bool freelist_check_pool(const void *heap, const hl_pool *base, char *why,
+static bool freelist_check_pool(const hl_arenas *a, const hl_pool *base, char *why,
                                 size_t why_size)
 {
-    const freelist_heap *h = heap;
     const freelist_pool *pool = (const freelist_pool *)base;
     if (base->szidx == HL_POOL_NO_CLASS)
         return true; /* carved, never used: nothing but the prefix is set */
     uint32_t size = hl_pool_class_size(base->szidx);
     uint32_t next = pool->nextoffset, max = pool->maxnextoffset;
-    if (max != h->arenas.pool_bytes - size || next < POOL_OVERHEAD ||
+    if (max != a->pool_bytes - size || next < POOL_OVERHEAD ||
         (next - POOL_OVERHEAD) % size != 0 || next > max + size)
         return hl_pool_refuse(why, why_size,
                               "pool %p of class %u: nextoffset %u, maxnextoffset %u",
@@ -284,19 +251,6 @@ static bool freelist_check_pool(const void *heap, const hl_pool *base, char *why
                               "with a free list",
                               (const void *)pool);
     return true;
-}
-
-static bool freelist_validate(void *ctx, char *why, size_t why_size)
-{
-    const freelist_heap *h = ctx;
-    const hl_pool *rings[HL_POOL_CLASSES];
-    for (uint32_t c = 0; c < HL_POOL_CLASSES; c++) {
-        if (h->usedpools[c].freeblock != NULL || h->usedpools[c].base.count != 0)
-            return hl_pool_refuse(why, why_size,
-                                  "the ring sentinel of class %u was written", c);
-        rings[c] = &h->usedpools[c].base;
-    }
-    return hl_arenas_validate(&h->arenas, rings, h, freelist_check_pool, why, why_size);
 }
 
 /*
@@ -330,11 +284,11 @@ static void freelist_visit_pool(const hl_arenas *a, hl_pool *base, hl_block_visi
         }
 }
 
-static bool freelist_visit_blocks(void *ctx, hl_block_visitor fn, void *arg)
+static const hl_pool_kind freelist_kind;
+
+static void *freelist_create(hl_alloc_config *config)
 {
-    freelist_heap *h = ctx;
-    hl_arenas_visit(&h->arenas, fn, arg);
-    return true;
+    return hl_pool_create(config, &freelist_kind);
 }
 
 static const hl_allocator_ops freelist_ops = {
@@ -348,14 +302,19 @@ static const hl_allocator_ops freelist_ops = {
     .realloc = hl_pool_realloc,
     .free = freelist_free,
     .impl_stats = hl_pool_impl_stats,
-    .validate = freelist_validate,
+    .validate = hl_pool_validate,
     .print_stats = hl_pool_print_stats,
     .usable_size = hl_pool_usable_size,
-    .visit_blocks = freelist_visit_blocks,
+    .visit_blocks = hl_pool_visit_blocks,
 };
 
 static const hl_pool_kind freelist_kind = {
     .ops = &freelist_ops,
+    .heap_bytes = sizeof(freelist_heap),
+    .rings_offset = offsetof(freelist_heap, usedpools),
+    .header_bytes = sizeof(freelist_pool),
+    .layout = freelist_layout,
+    .check_pool = freelist_check_pool,
     .visit_pool = freelist_visit_pool,
 };
 

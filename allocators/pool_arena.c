@@ -415,6 +415,27 @@ void hl_raw_free(hl_arenas *a, void *block)
 
 /* ---- vtable entries --------------------------------------------------- */
 
+void *hl_pool_create(hl_alloc_config *config, const hl_pool_kind *kind)
+{
+    hl_arenas *a = malloc(kind->heap_bytes);
+    if (a == NULL)
+        return NULL;
+    if (!hl_arenas_init(a, kind, config->arg, kind->heap_bytes, config->error,
+                        config->error_size)) {
+        free(a);
+        return NULL;
+    }
+    for (uint32_t c = 0; c < HL_POOL_CLASSES; c++) {
+        kind->layout(a->pool_bytes, c, &a->class_capacity[c], &a->class_offset[c]);
+        hl_pool *ring = (hl_pool *)((char *)a + kind->rings_offset + c * kind->header_bytes);
+        memset(ring, 0, kind->header_bytes); /* count and capacity 0: see the fast paths */
+        ring->szidx = c;
+        hl_pool_ring_init(ring);
+        a->rings[c] = ring;
+    }
+    return a;
+}
+
 void hl_pool_destroy(void *ctx)
 {
     release_all(ctx);
@@ -478,9 +499,11 @@ static void visit_pools(const hl_arenas *a, hl_block_visitor fn, void *arg)
     }
 }
 
-void hl_arenas_visit(const hl_arenas *a, hl_block_visitor fn, void *arg)
+bool hl_pool_visit_blocks(void *ctx, hl_block_visitor fn, void *arg)
 {
+    const hl_arenas *a = ctx;
     visit_pools(a, fn, arg);
     for (const hl_raw_link *link = a->raw.next; link != &a->raw; link = link->next)
         fn((void *)(link + 1), malloc_usable_size((void *)link) - sizeof *link, arg);
+    return true;
 }
