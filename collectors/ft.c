@@ -96,6 +96,7 @@ typedef struct ft_state {
     size_t pending;          /* allocations minus deallocations since last */
     size_t long_lived_total; /* reachable objects the last collection saw */
     size_t tracked;          /* objects with TRACKED */
+    size_t frozen;           /* of those, with FROZEN */
 
     /* per collection */
     ft_stack stack;          /* marking */
@@ -104,21 +105,27 @@ typedef struct ft_state {
     bool overflow;           /* a mark push failed: walk again */
     bool lost;               /* a push to `found` failed: kept alive */
     size_t visited;          /* candidates and alive objects walked */
+    size_t alive;            /* objects mark-alive reached */
     hl_gc_stats stats;
 } ft_state;
 
 /* ---- the stack --------------------------------------------------------- */
 
-static bool stack_push(ft_stack *s, hl_object *op)
+static bool stack_grow(ft_stack *s)
 {
-    if (hl_unlikely(s->count == s->capacity)) {
-        size_t capacity = s->capacity ? 2 * s->capacity : 1024;
-        hl_object **p = realloc(s->items, capacity * sizeof *p);
-        if (p == NULL)
-            return false;
-        s->items = p;
-        s->capacity = capacity;
-    }
+    size_t capacity = s->capacity ? 2 * s->capacity : 1024;
+    hl_object **p = realloc(s->items, capacity * sizeof *p);
+    if (p == NULL)
+        return false;
+    s->items = p;
+    s->capacity = capacity;
+    return true;
+}
+
+static inline bool stack_push(ft_stack *s, hl_object *op)
+{
+    if (hl_unlikely(s->count == s->capacity) && !stack_grow(s))
+        return false;
     s->items[s->count++] = op;
     return true;
 }
@@ -128,7 +135,11 @@ static inline hl_object *stack_pop(ft_stack *s)
     return s->count ? s->items[--s->count] : NULL;
 }
 
-/* ---- the word ---------------------------------------------------------- */
+/* ---- the word ----------------------------------------------------------
+
+   The visitors below test the word alone, never the type: only a tracked
+   container's word has TRACKED (a non-container's word is a bare count), so
+   one load tells everything, and the type is read only to traverse. */
 
 /* Tracked and not frozen: a collection looks at it. */
 static inline bool is_candidate_word(intptr_t w)
@@ -150,12 +161,11 @@ static void abort_mark_alive(ft_state *s);
 static int visit_alive(hl_object *op, void *arg)
 {
     ft_state *s = arg;
-    if (!hl_is_container(op))
-        return 0;
     intptr_t w = op->refcount;
     if (!is_candidate_word(w) || (w & HL_REF_ALIVE))
         return 0;
     op->refcount = w | HL_REF_ALIVE;
+    s->alive++;
     if (!stack_push(&s->stack, op))
         s->overflow = true;
     return 0;
@@ -212,12 +222,11 @@ static void propagate_alive_ring(ring_mark *m)
         if (r->head == r->tail || m->s->overflow)
             return;
         hl_object *op = r->slot[r->tail++ & (FT_RING - 1)];
-        if (!hl_is_container(op))
-            continue;
         intptr_t w = op->refcount;
         if (!is_candidate_word(w) || (w & HL_REF_ALIVE))
             continue;
         op->refcount = w | HL_REF_ALIVE;
+        m->s->alive++;
         op->type->traverse(op, visit_alive_ring, m);
     }
 }
@@ -257,6 +266,7 @@ static void abort_mark_alive(ft_state *s)
     hl_allocator_visit_blocks(s->heap, clear_alive_block, s);
     s->stack.count = 0;
     s->overflow = false;
+    s->alive = 0;
 }
 
 /* ---- 1. update_refs ---------------------------------------------------- */
@@ -278,8 +288,6 @@ static inline bool split_if_new(hl_object *op, intptr_t w)
 static int visit_decref(hl_object *op, void *arg)
 {
     (void)arg;
-    if (!hl_is_container(op))
-        return 0;
     intptr_t w = op->refcount;
     if (!is_candidate_word(w) || (w & HL_REF_ALIVE))
         return 0;
@@ -306,8 +314,6 @@ static void update_refs(void *block, size_t usable, void *arg)
 static int visit_reachable(hl_object *op, void *arg)
 {
     ft_state *s = arg;
-    if (!hl_is_container(op))
-        return 0;
     intptr_t w = op->refcount;
     if (w <= 0 || !(w & HL_REF_UNREACHABLE) || (w & HL_REF_FROZEN))
         return 0;
@@ -339,12 +345,16 @@ static void mark_block(void *block, size_t usable, void *arg)
 
 static void untrack(ft_state *s, hl_object *op)
 {
+    if (hl_unlikely(op->refcount & HL_REF_FROZEN)) {
+        op->refcount &= ~HL_REF_FROZEN; /* a new life starts unfrozen */
+        s->frozen--;
+    }
     op->refcount &= ~HL_REF_TRACKED;
     s->tracked--;
 }
 
 /* A reachable object, its word whole again. */
-static void scan_reachable(ft_state *s, hl_object *op)
+static inline void scan_reachable(ft_state *s, hl_object *op)
 {
     s->long_lived_total++;
     if (op->type == &hl_tuple_type) {
@@ -390,13 +400,18 @@ static size_t collect_heap(void *ctx, hl_gc_outcome *out)
     s->visited = s->long_lived_total = 0;
     s->found.count = s->dicts.count = 0;
     s->overflow = s->lost = false;
+    s->alive = 0;
     if (s->mark_alive)
         mark_alive_from_roots(s, use_ring);
-    hl_allocator_visit_blocks(s->heap, update_refs, s);
-    do {
-        s->overflow = false;
-        hl_allocator_visit_blocks(s->heap, mark_block, s);
-    } while (s->overflow);
+    /* When mark-alive reached every tracked object there is nothing left
+       for trial deletion: walks 1 and 2 would only skip ALIVE objects. */
+    if (s->alive < s->tracked - s->frozen) {
+        hl_allocator_visit_blocks(s->heap, update_refs, s);
+        do {
+            s->overflow = false;
+            hl_allocator_visit_blocks(s->heap, mark_block, s);
+        } while (s->overflow);
+    }
     hl_allocator_visit_blocks(s->heap, scan_block, s);
 
     /* Dicts after every tuple is decided, as CPython's untrack_dicts. */
@@ -602,19 +617,12 @@ static void freeze_block(void *block, size_t usable, void *arg)
         op->refcount &= ~HL_REF_FROZEN;
 }
 
-static void count_frozen_block(void *block, size_t usable, void *arg)
-{
-    (void)usable;
-    hl_object *op = block;
-    if (is_tracked_block(op) && (op->refcount & HL_REF_FROZEN))
-        ++*(size_t *)arg;
-}
-
 static void ft_freeze(void *ctx)
 {
     ft_state *s = ctx;
     freeze_walk f = {true, 0};
     hl_allocator_visit_blocks(s->heap, freeze_block, &f);
+    s->frozen = s->tracked;
     s->pending = 0;
 }
 
@@ -623,18 +631,16 @@ static void ft_unfreeze(void *ctx)
     ft_state *s = ctx;
     freeze_walk f = {false, 0};
     hl_allocator_visit_blocks(s->heap, freeze_block, &f);
+    s->frozen = 0;
 }
 
 static size_t ft_freeze_count(void *ctx)
 {
-    ft_state *s = ctx;
-    size_t n = 0;
-    hl_allocator_visit_blocks(s->heap, count_frozen_block, &n);
-    return n;
+    return ((ft_state *)ctx)->frozen;
 }
 
 typedef struct validate_walk {
-    size_t tracked;
+    size_t tracked, frozen;
     const hl_object *bad;
     const char *why;
 } validate_walk;
@@ -647,6 +653,7 @@ static void validate_block(void *block, size_t usable, void *arg)
     if (v->bad || w <= 0 || !(w & HL_REF_TRACKED))
         return;
     v->tracked++;
+    v->frozen += (w & HL_REF_FROZEN) != 0;
     if (usable < sizeof(hl_object))
         v->why = "a tracked block smaller than an object";
     else if (!hl_is_container(op))
@@ -662,7 +669,7 @@ static void validate_block(void *block, size_t usable, void *arg)
 static bool ft_validate(void *ctx, char *why, size_t why_size)
 {
     ft_state *s = ctx;
-    validate_walk v = {0, NULL, NULL};
+    validate_walk v = {0, 0, NULL, NULL};
     if (!hl_allocator_visit_blocks(s->heap, validate_block, &v)) {
         snprintf(why, why_size, "ft: the allocator stopped visiting its blocks");
         return false;
@@ -672,9 +679,10 @@ static bool ft_validate(void *ctx, char *why, size_t why_size)
                  v.bad->type->name, v.why);
         return false;
     }
-    if (v.tracked != s->tracked) {
-        snprintf(why, why_size, "ft: %zu tracked blocks, but %zu tracked objects counted",
-                 v.tracked, s->tracked);
+    if (v.tracked != s->tracked || v.frozen != s->frozen) {
+        snprintf(why, why_size,
+                 "ft: %zu tracked blocks (%zu frozen), but %zu tracked (%zu frozen) counted",
+                 v.tracked, v.frozen, s->tracked, s->frozen);
         return false;
     }
     return true;
