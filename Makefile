@@ -99,11 +99,44 @@ fuzz:
 	echo "fuzz: base seed $$seed, $(FUZZ_SEEDS) programs per case and stack"; \
 	HEAPLAB_FUZZ_SEEDS=$(FUZZ_SEEDS) $(RUN) $(BIN) test --suite fuzz --seed $$seed $(FUZZ_ARGS)
 
+# Coverage-guided fuzzing of the file parsers (fuzz/): one libFuzzer target
+# per parser, built with clang-14, ASan and UBSan into build-fuzz/, each run
+# for FUZZ_SECONDS (default 600) from seed corpora made of the shipped files
+# and the malformed-input test files.  The corpus grows in
+# build-fuzz/corpus/; a crash is written to fuzz/crashes/PARSER/, which
+# tests/33-fuzz-crashes.t replays through build/heaplab.
+FUZZ_SECONDS ?= 600
+FUZZ_CC      ?= clang-14
+FUZZ_BUILD   := build-fuzz
+FUZZ_PARSERS := graph trace
+FUZZ_CFLAGS  := $(CSTD) $(WARN) -g -O1 -fno-omit-frame-pointer \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(INCLUDES)
+FUZZ_SRCS_graph := base/parse.c harness/line_reader.c harness/graph.c
+FUZZ_SRCS_trace := base/parse.c harness/line_reader.c harness/trace_load.c
+
+$(FUZZ_BUILD)/fuzz-%: fuzz/%.c fuzz/fuzz_input.h base/parse.c harness/line_reader.c harness/graph.c \
+                      harness/trace_load.c harness/graph.h harness/trace.h harness/line_reader.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) -lz
+
+.PHONY: fuzz-parsers
+fuzz-parsers:
+	@tools/deps.sh fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_PARSERS:%=$(FUZZ_BUILD)/fuzz-%)
+	@tools/fuzz_seeds.sh $(FUZZ_BUILD)/seeds
+	@for p in $(FUZZ_PARSERS); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$p fuzz/crashes/$$p; \
+	    echo "fuzz-parsers: $$p for $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_BUILD)/fuzz-$$p -max_total_time=$(FUZZ_SECONDS) -max_len=140000 \
+	        -dict=fuzz/$$p.dict -artifact_prefix=fuzz/crashes/$$p/ -print_final_stats=1 \
+	        $(FUZZ_BUILD)/corpus/$$p $(FUZZ_BUILD)/seeds/$$p || exit 1; \
+	done
+
 deps:
 	@tools/deps.sh all
 
 clean:
-	rm -rf build build-san build-arm build-valgrind
+	rm -rf build build-san build-arm build-valgrind build-fuzz
 
 format:
 	clang-format -i $(SRCS) $(wildcard */*.h)

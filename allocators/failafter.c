@@ -13,6 +13,7 @@
  * the failure.  The count belongs to the instance: opening the stack again
  * starts over.
  */
+#include "parse.h"
 #include "registry.h"
 
 #include <errno.h>
@@ -31,15 +32,7 @@ _Static_assert(offsetof(failafter_context, inner) == 0, "a wrapper's context sta
 
 static bool parse_count(const char *text, uint64_t *out)
 {
-    if (text == NULL || *text < '0' || *text > '9')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(text, &end, 10);
-    if (errno != 0 || *end != '\0' || n == 0)
-        return false;
-    *out = n;
-    return true;
+    return hl_parse_u64(text, 1, UINT64_MAX, out);
 }
 
 static void *failafter_create(hl_alloc_config *config)

@@ -15,6 +15,7 @@
  * which CPython's geometry never has.
  */
 #include "pool_arena.h"
+#include "parse.h"
 #include "pool_track.h"
 
 #include <malloc.h>
@@ -60,17 +61,12 @@ static bool is_power_of_two(size_t n)
 
 static bool parse_bytes(const char **text, size_t *out)
 {
-    const char *s = *text;
-    size_t n = 0;
-    if (*s < '0' || *s > '9')
+    size_t len = strspn(*text, "0123456789");
+    uint64_t n;
+    if (!hl_parse_u64_span(*text, len, 0, SIZE_MAX, &n))
         return false;
-    for (; *s >= '0' && *s <= '9'; s++) {
-        if (n > (SIZE_MAX - 9) / 10)
-            return false;
-        n = n * 10 + (size_t)(*s - '0');
-    }
-    *text = s;
-    *out = n;
+    *text += len;
+    *out = (size_t)n;
     return true;
 }
 

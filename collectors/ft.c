@@ -85,13 +85,13 @@ typedef struct ft_ring {
 } ft_ring;
 
 typedef struct ft_state {
-    hl_runtime *rt;
-    hl_allocator *heap;     /* rt->gc_alloc: containers only */
+    hl_gc_base base;        /* first: the layer's state (rt, enabled, stats) */
+    hl_runtime *rt;         /* base.rt */
+    hl_allocator *heap;     /* the runtime's container allocator: containers only */
     size_t threshold;       /* 0: no automatic collection */
     size_t prefetch_from;   /* ring used above this many long-lived */
     bool mark_alive;        /* phase 0 on */
     bool prefetch;          /* phase 0 uses the ring */
-    bool enabled;           /* automatic collection on */
 
     size_t pending;          /* allocations minus deallocations since last */
     size_t long_lived_total; /* reachable objects the last collection saw */
@@ -106,7 +106,6 @@ typedef struct ft_state {
     bool lost;               /* a push to `found` failed: kept alive */
     size_t visited;          /* candidates and alive objects walked */
     size_t alive;            /* objects mark-alive reached */
-    hl_gc_stats stats;
 } ft_state;
 
 /* ---- the stack --------------------------------------------------------- */
@@ -353,16 +352,19 @@ static void untrack(ft_state *s, hl_object *op)
     s->tracked--;
 }
 
-/* A reachable object, its word whole again. */
+/* A reachable object, its word whole again: its type may untrack it now
+   (tuples), or after every other has been seen (HL_TYPE_UNTRACK_WHEN_FULL,
+   dicts), as CPython's untrack_tuples then untrack_dicts. */
 static inline void scan_reachable(ft_state *s, hl_object *op)
 {
     s->long_lived_total++;
-    if (op->type == &hl_tuple_type) {
-        if (hl_tuple_may_untrack(op))
-            untrack(s, op);
-    } else if (op->type == &hl_dict_type) {
+    const hl_type *type = op->type;
+    if (type->may_untrack == NULL)
+        return;
+    if (type->flags & HL_TYPE_UNTRACK_WHEN_FULL)
         (void)stack_push(&s->dicts, op); /* without room it stays tracked */
-    }
+    else if (type->may_untrack(s->rt, op))
+        untrack(s, op);
 }
 
 static void scan_block(void *block, size_t usable, void *arg)
@@ -416,11 +418,13 @@ static size_t collect_heap(void *ctx, hl_gc_outcome *out)
 
     /* Dicts after every tuple is decided, as CPython's untrack_dicts. */
     size_t untracked = 0;
-    for (size_t i = 0; i < s->dicts.count; i++)
-        if (hl_dict_may_untrack(s->dicts.items[i])) {
-            untrack(s, s->dicts.items[i]);
+    for (size_t i = 0; i < s->dicts.count; i++) {
+        hl_object *op = s->dicts.items[i];
+        if (op->type->may_untrack(s->rt, op)) {
+            untrack(s, op);
             untracked++;
         }
+    }
     out->visited = s->visited;
     out->reachable = s->long_lived_total - untracked;
     if (s->found.count == 0)
@@ -431,14 +435,17 @@ static size_t collect_heap(void *ctx, hl_gc_outcome *out)
 static size_t collect_all(ft_state *s)
 {
     hl_gc_outcome out;
-    size_t found = hl_gc_run_with(s->rt, 0, true, collect_heap, s, &s->stats, &out);
+    if (!hl_gc_run_begin(&s->base, 0, &out))
+        return 0;
+    out.found = collect_heap(s, &out);
+    hl_gc_run_end(&s->base, 0, true, &out);
     s->pending = 0;
-    return found;
+    return out.found;
 }
 
 /* ---- the interface ----------------------------------------------------- */
 
-static bool parse_params(const char *arg, ft_state *s, hl_gc_config *config)
+static bool parse_params(const char *arg, ft_state *s, char *error, size_t error_size)
 {
     char buf[200];
     if (strlen(arg) >= sizeof buf)
@@ -463,35 +470,29 @@ static bool parse_params(const char *arg, ft_state *s, hl_gc_config *config)
     }
     return true;
 bad:
-    snprintf(config->error, config->error_size,
+    snprintf(error, error_size,
              "'ft=%s': expected a comma-separated list of nomark, noprefetch, "
              "prefetch_from=N, threshold=N",
              arg);
     return false;
 }
 
-static void *ft_create(hl_runtime *rt, hl_gc_config *config)
+static bool ft_configure(void *ctx, const char *arg, char *error, size_t error_size)
 {
-    if (!hl_allocator_can_visit(rt->gc_alloc)) {
-        snprintf(config->error, config->error_size,
+    ft_state *s = ctx;
+    s->rt = s->base.rt;
+    s->heap = hl_runtime_container_allocator(s->rt);
+    if (!hl_allocator_can_visit(s->heap)) {
+        snprintf(error, error_size,
                  "allocator '%s' cannot visit its live blocks, which ft walks to find its "
                  "objects (freelist_pool, bitmap_pool and mimalloc can)",
-                 rt->gc_alloc->spec);
-        return NULL;
+                 s->heap->spec);
+        return false;
     }
-    ft_state *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        return NULL;
-    s->rt = rt;
-    s->heap = rt->gc_alloc;
     s->threshold = 2000;
     s->prefetch_from = 200000;
-    s->mark_alive = s->prefetch = s->enabled = true;
-    if (config->arg && !parse_params(config->arg, s, config)) {
-        free(s);
-        return NULL;
-    }
-    return s;
+    s->mark_alive = s->prefetch = true;
+    return arg == NULL || parse_params(arg, s, error, error_size);
 }
 
 static void ft_destroy(void *ctx)
@@ -500,7 +501,6 @@ static void ft_destroy(void *ctx)
     free(s->stack.items);
     free(s->found.items);
     free(s->dicts.items);
-    free(s);
 }
 
 static void ft_track(void *ctx, hl_object *op)
@@ -518,14 +518,14 @@ static void ft_untrack(void *ctx, hl_object *op)
 /* Slow path of on_alloc, out of line. */
 static void ft_maybe_collect(ft_state *s)
 {
-    if (s->pending > s->long_lived_total / 4 && !hl_gc_is_collecting(s->rt))
+    if (s->pending > s->long_lived_total / 4 && !hl_gc_is_collecting(&s->base))
         collect_all(s);
 }
 
 static void ft_on_alloc(void *ctx)
 {
     ft_state *s = ctx;
-    if (hl_unlikely(++s->pending > s->threshold && s->threshold && s->enabled))
+    if (hl_unlikely(++s->pending > s->threshold && s->threshold && s->base.enabled))
         ft_maybe_collect(s);
 }
 
@@ -542,16 +542,6 @@ static size_t ft_collect(void *ctx, int generation)
     return collect_all(ctx);
 }
 
-static void ft_set_enabled(void *ctx, bool enabled)
-{
-    ((ft_state *)ctx)->enabled = enabled;
-}
-
-static bool ft_is_enabled(void *ctx)
-{
-    return ((ft_state *)ctx)->enabled;
-}
-
 static void ft_get_count(void *ctx, size_t count[HL_GC_GENERATIONS])
 {
     count[0] = ((ft_state *)ctx)->pending;
@@ -559,32 +549,30 @@ static void ft_get_count(void *ctx, size_t count[HL_GC_GENERATIONS])
         count[g] = 0;
 }
 
-static void ft_stats(void *ctx, hl_gc_stats *out)
-{
-    *out = ((ft_state *)ctx)->stats;
-}
+/* for_each calls fn during the walk: fn neither tracks nor untracks (the
+   layer's contract), so it frees no container and the walk stays valid;
+   what it allocates (a list's items) comes from the other allocator. */
+typedef struct for_each_walk {
+    hl_gc_object_fn fn;
+    void *arg;
+    intptr_t skip; /* FROZEN, or 0 to list the permanent space too */
+} for_each_walk;
 
-/* for_each: gathered first, so fn may allocate (the walk must not). */
-static void gather_block(void *block, size_t usable, void *arg)
+static void for_each_block(void *block, size_t usable, void *arg)
 {
     (void)usable;
-    ft_stack *all = arg;
+    for_each_walk *f = arg;
     hl_object *op = block;
-    if (is_candidate_word(op->refcount) && all->count < all->capacity)
-        all->items[all->count++] = op;
+    intptr_t w = op->refcount;
+    if (w > 0 && (w & HL_REF_TRACKED) && !(w & f->skip))
+        f->fn(op, f->arg);
 }
 
-static void ft_for_each(void *ctx, int generation, void (*fn)(hl_object *, void *), void *arg)
+static void ft_for_each(void *ctx, int generation, hl_gc_object_fn fn, void *arg)
 {
     ft_state *s = ctx;
-    (void)generation; /* one space */
-    ft_stack all = {malloc((s->tracked + 1) * sizeof(hl_object *)), 0, s->tracked};
-    if (all.items == NULL)
-        return;
-    hl_allocator_visit_blocks(s->heap, gather_block, &all);
-    for (size_t i = 0; i < all.count; i++)
-        fn(all.items[i], arg);
-    free(all.items);
+    for_each_walk f = {fn, arg, generation == HL_GC_EVERY_SPACE ? 0 : HL_REF_FROZEN};
+    hl_allocator_visit_blocks(s->heap, for_each_block, &f);
 }
 
 static void ft_get_threshold(void *ctx, size_t threshold[HL_GC_GENERATIONS])
@@ -650,18 +638,18 @@ static void validate_block(void *block, size_t usable, void *arg)
     validate_walk *v = arg;
     const hl_object *op = block;
     intptr_t w = op->refcount;
-    if (v->bad || w <= 0 || !(w & HL_REF_TRACKED))
-        return;
-    v->tracked++;
-    v->frozen += (w & HL_REF_FROZEN) != 0;
+    if (v->bad || w <= 0)
+        return; /* found bad already, or dead on a type free list */
     if (usable < sizeof(hl_object))
-        v->why = "a tracked block smaller than an object";
+        v->why = "a live block smaller than an object";
     else if (!hl_is_container(op))
-        v->why = "tracked but not a container";
-    else if (!(w & HL_REF_INLINE))
-        v->why = "tracked without INLINE";
-    else if (w & (HL_REF_UNREACHABLE | HL_REF_ALIVE | HL_REF_COLLECTING))
+        v->why = "a live block of the container heap is not a container";
+    else if (w & (HL_REF_UNREACHABLE | HL_REF_ALIVE | HL_REF_COLLECTING | ((intptr_t)1 << 62)))
         v->why = "collection bits outside a collection";
+    else if (!(w & HL_REF_TRACKED) && (w & HL_REF_FROZEN))
+        v->why = "frozen but not tracked";
+    v->tracked += (w & HL_REF_TRACKED) != 0;
+    v->frozen += (w & HL_REF_FROZEN) != 0;
     if (v->why)
         v->bad = op;
 }
@@ -688,32 +676,58 @@ static bool ft_validate(void *ctx, char *why, size_t why_size)
     return true;
 }
 
+/* ---- per-object state, read by the object model ------------------------ */
+
+static bool ft_is_tracked(void *ctx, const hl_object *op)
+{
+    (void)ctx;
+    return (op->refcount & HL_REF_TRACKED) != 0;
+}
+
+static bool ft_is_finalized(void *ctx, const hl_object *op)
+{
+    (void)ctx;
+    return (op->refcount & HL_REF_FINALIZED) != 0;
+}
+
+static void ft_set_finalized(void *ctx, hl_object *op)
+{
+    (void)ctx;
+    op->refcount |= HL_REF_FINALIZED;
+}
+
+static void ft_reset_object(void *ctx, hl_object *op)
+{
+    (void)ctx;
+    op->refcount &= HL_REF_COUNT_MASK; /* untracked, not finalized */
+}
+
 static const hl_collector_ops ft_ops = {
     .name = "ft",
     .description = "CPython's free-threaded collector: no generations, no list; walks the "
                    "allocator's blocks, marks alive from roots (prefetch ring), then trial "
                    "deletion",
+    .flags = HL_GC_FINDS_CYCLES | HL_GC_AUTOMATIC | HL_GC_WALKS_HEAP | HL_GC_MARKS_ROOTS,
     .header_size = 0,
-    .generations = 1,
-    .walks_heap = true,
-    .create = ft_create,
+    .state_size = sizeof(ft_state),
+    .configure = ft_configure,
     .destroy = ft_destroy,
     .track = ft_track,
     .untrack = ft_untrack,
     .on_alloc = ft_on_alloc,
     .on_dealloc = ft_on_dealloc,
     .collect = ft_collect,
-    .set_enabled = ft_set_enabled,
-    .is_enabled = ft_is_enabled,
     .get_count = ft_get_count,
-    .stats = ft_stats,
-    .for_each = ft_for_each,
-    .take_all = NULL,
     .get_threshold = ft_get_threshold,
     .set_threshold = ft_set_threshold,
+    .for_each = ft_for_each,
     .freeze = ft_freeze,
     .unfreeze = ft_unfreeze,
     .freeze_count = ft_freeze_count,
+    .is_tracked = ft_is_tracked,
+    .is_finalized = ft_is_finalized,
+    .set_finalized = ft_set_finalized,
+    .reset_object = ft_reset_object,
     .validate = ft_validate,
 };
 

@@ -39,17 +39,9 @@ static bool has_legacy_finalizer(const hl_object *op)
     return (op->type->flags & HL_TYPE_LEGACY_DEL) && op->type->legacy_del;
 }
 
-/* gc.garbage, made on first use; NULL when that fails. */
-static hl_object *garbage_list(hl_runtime *rt)
-{
-    if (rt->garbage == NULL)
-        rt->garbage = hl_list_new(rt, 0);
-    return rt->garbage;
-}
-
 static void append_garbage(hl_runtime *rt, hl_object *op)
 {
-    hl_object *garbage = garbage_list(rt);
+    hl_object *garbage = hl_gc_garbage(rt); /* made on first use; NULL on failure */
     if (garbage)
         (void)hl_list_append(rt, garbage, op); /* on failure it just survives */
 }
@@ -152,7 +144,7 @@ static size_t handle_weakrefs(hl_runtime *rt, hl_object **set, size_t n)
         while (*weaklist) {
             hl_object *wr = *weaklist;
             hl_weakref_clear_ref(wr);
-            if (!hl_weakref_has_callback(wr) || !hl_is_tracked(wr) || is_member(wr))
+            if (!hl_weakref_has_callback(wr) || !hl_gc_is_tracked(rt, wr) || is_member(wr))
                 continue;
             /* Out of scratch memory the callback is lost, as it would be
                had the weakref died first; nothing is left dangling. */
@@ -179,7 +171,7 @@ static size_t finalize_garbage(hl_runtime *rt, hl_object **set, size_t n)
     size_t called = 0;
     for (size_t i = 0; i < n; i++) {
         hl_object *op = set[i];
-        if (op->type->finalize && !hl_is_finalized(op)) {
+        if (op->type->finalize && !hl_gc_is_finalized(rt, op)) {
             hl_runtime_finalize(rt, op);
             called++;
         }
@@ -290,7 +282,7 @@ size_t hl_gc_handle_garbage_inline(hl_runtime *rt, hl_object **set, size_t n,
     /* 8. delete_garbage: each member is cleared, then its hold released;
        the others are still held, so none is freed under the loop. */
     out->collected += m;
-    bool save_all = (rt->gc_debug & HL_GC_DEBUG_SAVEALL) != 0;
+    bool save_all = (hl_runtime_collector(rt)->debug & HL_GC_DEBUG_SAVEALL) != 0;
     for (size_t i = 0; i < m; i++) {
         hl_object *op = set[i];
         leave_set(op);

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 static const hl_verb verbs[] = {
-    {"list", "", "allocators, collectors and suites, with availability", hl_verb_list},
+    {"list", "[--names]", "allocators, collectors and suites, with availability", hl_verb_list},
     {"test", "[--alloc A] [--gc G] [--suite S] [--case C] [--quick] [--oom N|all] [--seed N]",
      "conformance suites on every stack (TAP)", hl_verb_test},
     {"heap", "[--alloc A] [--gc G] [--repeat N] [--saveall] FILE...",

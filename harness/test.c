@@ -95,18 +95,19 @@ static hl_test_result run_allocator_case(const hl_suite *s, const hl_test_case *
 }
 
 static hl_test_result run_runtime_case(const hl_test_case *c, const char *alloc,
-                                       const char *gc, const test_options *opt, char *msg,
-                                       size_t msg_size)
+                                       const char *gc, bool sweeping, const test_options *opt,
+                                       char *msg, size_t msg_size)
 {
     char err[300];
-    hl_test t = {.alloc_spec = alloc, .gc_name = gc, .quick = opt->quick, .seed = opt->seed};
+    hl_test t = {.alloc_spec = alloc, .gc_name = gc, .quick = opt->quick, .seed = opt->seed,
+                 .oom_sweep = sweeping};
     t.rt = hl_runtime_create(alloc, gc, err, sizeof err);
     if (t.rt == NULL) {
         snprintf(msg, msg_size, "cannot create the stack: %s", err);
         /* Under the sweep, a refused allocation while creating is clean. */
-        return strncmp(alloc, "failafter=", 10) == 0 ? HL_TEST_OOM : HL_TEST_FAIL;
+        return sweeping ? HL_TEST_OOM : HL_TEST_FAIL;
     }
-    t.tracing = strcmp(hl_runtime_collector_name(t.rt), "none") != 0;
+    t.tracing = (hl_gc_flags(t.rt) & HL_GC_FINDS_CYCLES) != 0;
     hl_test_result r = c->run(&t);
     char why[300];
     if (!hl_runtime_validate(t.rt, why, sizeof why))
@@ -173,7 +174,7 @@ static void oom_sweep(tap *out, const hl_suite *s, const hl_test_case *c, const 
     long k;
     for (k = 1; opt->oom_limit < 0 || k <= opt->oom_limit; k++) {
         snprintf(spec, sizeof spec, "failafter=%ld:%s", k, alloc);
-        hl_test_result r = run_runtime_case(c, spec, gc, opt, msg, sizeof msg);
+        hl_test_result r = run_runtime_case(c, spec, gc, true, opt, msg, sizeof msg);
         if (r == HL_TEST_FAIL) {
             report(out, r, msg, "oom/%s/%s [%s %s] allocation %ld refused", s->name,
                    c->name, alloc, gc, k);
@@ -231,7 +232,7 @@ static void default_allocators(name_list *out)
 }
 
 /*
- * A collector that walks its heap (walks_heap) runs only on an allocator
+ * A collector that walks its heap (HL_GC_WALKS_HEAP) runs only on an allocator
  * that can visit its blocks; the matrix leaves the other pairs out by that
  * capability, saying so once per pair as a TAP comment when `say`.
  */
@@ -239,7 +240,7 @@ static bool pair_supported(const char *alloc, const char *gc, FILE *say)
 {
     const char *eq = strchr(gc, '=');
     const hl_collector_ops *ops = hl_collector_find(gc, eq ? (size_t)(eq - gc) : strlen(gc));
-    if (ops == NULL || !ops->walks_heap)
+    if (ops == NULL || !(ops->flags & HL_GC_WALKS_HEAP))
         return true;
     char err[300];
     hl_allocator *a = hl_allocator_open(alloc, err, sizeof err);
@@ -287,7 +288,7 @@ static int run_matrix(const test_options *opt)
                     if (!pair_supported(allocs.name[ai], gcs.name[gi], NULL))
                         continue;
                     hl_test_result r = run_runtime_case(c, allocs.name[ai], gcs.name[gi],
-                                                        opt, msg, sizeof msg);
+                                                        false, opt, msg, sizeof msg);
                     report(&out, r, msg, "%s/%s [%s %s]", s->name, c->name,
                            allocs.name[ai], gcs.name[gi]);
                     if (opt->oom_limit != 0 && strncmp(allocs.name[ai], "failafter", 9))
@@ -300,6 +301,21 @@ static int run_matrix(const test_options *opt)
     free_names(&allocs);
     free_names(&gcs);
     return out.failed ? HL_EXIT_FAILED : HL_EXIT_OK;
+}
+
+/* Whether a case of that name exists (in suite, when given): a --case
+   that matches nothing would otherwise run zero tests and pass. */
+static bool case_exists(const char *suite, const char *name)
+{
+    for (size_t i = 0; i < hl_suite_count(); i++) {
+        const hl_suite *s = hl_suite_at(i);
+        if (suite && strcmp(suite, s->name) != 0)
+            continue;
+        for (size_t k = 0; k < s->count; k++)
+            if (strcmp(s->cases[k].name, name) == 0)
+                return true;
+    }
+    return false;
 }
 
 int hl_verb_test(int argc, char **argv)
@@ -337,6 +353,9 @@ int hl_verb_test(int argc, char **argv)
     }
     if (opt.suite && hl_suite_find(opt.suite) == NULL)
         return hl_usage_error("test", "unknown suite '%s' (see `heaplab list`)", opt.suite);
+    if (opt.only_case && !case_exists(opt.suite, opt.only_case))
+        return hl_usage_error("test", "no case '%s'%s%s", opt.only_case,
+                              opt.suite ? " in suite " : "", opt.suite ? opt.suite : "");
     char err[300];
     if (opt.alloc) {
         hl_allocator *a = hl_allocator_open(opt.alloc, err, sizeof err);

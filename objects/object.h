@@ -48,28 +48,25 @@ typedef struct hl_type hl_type;
 /*
  * The refcount word.  Its low 56 bits count references; the byte above
  * belongs to a collector that keeps no header in front of its objects
- * (header_size 0, e.g. `ft`), which has nowhere else to keep its state,
- * as CPython's free-threaded build keeps ob_gc_bits in the object:
+ * (HL_GC_WALKS_HEAP with header_size 0, e.g. `ft`), which has nowhere else
+ * to keep its per-object state, as CPython's free-threaded build keeps
+ * ob_gc_bits in the object:
  *
  *    63   62     61      60      59     58    57     56    55          0
  *   +---+------+-------+-------+------+-----+------+-----+-------------+
- *   | 0 |INLINE|TRACKED|FINAL- |UNREA-|ALIVE|FROZEN|COLL-|  count      |
+ *   | 0 |spare |TRACKED|FINAL- |UNREA-|ALIVE|FROZEN|COLL-|  count      |
  *   |   |      |       | IZED  |CHABLE|     |      |ECT- |  (56 bits)  |
  *   +---+------+-------+-------+------+-----+------+-----+-------------+
  *
- *   INLINE     the object's gc state is in this word (set at allocation
- *              for every container of a header-less collector; never for
- *              others, whose containers keep hl_gc_head in front)
- *   TRACKED    hl_is_tracked (INLINE objects only)
- *   FINALIZED  the PEP 442 finalizer has run (INLINE objects only)
- *   UNREACHABLE, ALIVE, FROZEN, COLLECTING: the collector's, see ft.c; the
- *              collector may also borrow bits 28..55 during a collection
- *              (the count then fits in bits 0..27, see HL_REF_COLLECT_MAX).
+ * Only such a collector sets these bits, and only on its containers (it
+ * reads them through its is_tracked/is_finalized slots); during a
+ * collection it may also borrow bits 28..55 (collectors/gc_inline.h).  A
+ * list collector's words are bare counts.
  *
  * Bit 63 is never set on a live object: a dead object's word is negative
  * (the dealloc stack and the free lists link through it, runtime.h), so
  * `refcount <= 0` still means dead.  Everything that reads a count goes
- * through hl_refcount (masked); hl_decref compares the masked count.
+ * through hl_refcount (masked); hl_decref tests the masked count.
  *
  * Invariant: hl_refcount > 0 for every object reachable from C code; a
  * freed object's memory is returned to the allocator.
@@ -87,14 +84,16 @@ struct hl_object {
 #define HL_REF_UNREACHABLE ((intptr_t)1 << 59)
 #define HL_REF_FINALIZED ((intptr_t)1 << 60)
 #define HL_REF_TRACKED ((intptr_t)1 << 61)
-#define HL_REF_INLINE ((intptr_t)1 << 62)
 #define HL_REF_FLAGS (~HL_REF_COUNT_MASK & INTPTR_MAX)
+/* A dead object's link keeps FINALIZED in its bit 0 (runtime.h). */
+#define HL_DEAD_FINALIZED ((uintptr_t)1)
 
 typedef int (*hl_visit_fn)(hl_object *op, void *arg);
 
 enum {
     HL_TYPE_CONTAINER = 1u << 0,  /* has a gc header; traverse and clear set */
     HL_TYPE_LEGACY_DEL = 1u << 1, /* legacy tp_del: uncollectable in a cycle */
+    HL_TYPE_UNTRACK_WHEN_FULL = 1u << 2, /* may_untrack asked in full collections only */
 };
 
 /*
@@ -103,6 +102,10 @@ enum {
  * first non-zero return and returning it); clear drops every reference the
  * object holds (leaving it in a state dealloc can still handle); finalize is
  * PEP 442's tp_finalize; dealloc drops the references and frees the memory.
+ * may_untrack (optional) says a reachable object holds nothing that may be
+ * tracked, so a collection can untrack it (CPython's _PyTuple_MaybeUntrack,
+ * asked in every collection, and _PyDict_MaybeUntrack, asked only in full
+ * ones: HL_TYPE_UNTRACK_WHEN_FULL).
  */
 struct hl_type {
     const char *name;
@@ -116,6 +119,7 @@ struct hl_type {
     size_t weaklist_offset; /* where the object keeps its weakref list; 0: none */
     uint64_t (*hash)(const hl_object *op);             /* NULL: by identity */
     bool (*equal)(const hl_object *a, const hl_object *b); /* NULL: identity */
+    bool (*may_untrack)(hl_runtime *rt, const hl_object *op); /* see above */
 };
 
 /* ---- the runtime: one stack ------------------------------------------- */
@@ -144,7 +148,8 @@ void hl_runtime_destroy(hl_runtime *rt, hl_runtime_report *report);
 
 struct hl_allocator *hl_runtime_allocator(hl_runtime *rt);
 /* Where containers live: the same allocator, or for a collector that walks
-   its heap (walks_heap) a second instance of the same spec. */
+   its heap (HL_GC_WALKS_HEAP) a second instance of the same spec, so that
+   every live block of it is a container. */
 struct hl_allocator *hl_runtime_container_allocator(hl_runtime *rt);
 /* Checks the collector's and the allocator's invariants. */
 bool hl_runtime_validate(hl_runtime *rt, char *why, size_t why_size);
@@ -221,38 +226,6 @@ static inline bool hl_is_container(const hl_object *op)
     return (op->type->flags & HL_TYPE_CONTAINER) != 0;
 }
 
-static inline hl_gc_head *hl_gc_head_of(const hl_object *op)
-{
-    return (hl_gc_head *)op - 1;
-}
-
-static inline hl_object *hl_object_of(const hl_gc_head *gc)
-{
-    return (hl_object *)(gc + 1);
-}
-
-/* A dead object's link keeps FINALIZED in bit 0 (runtime.h). */
-#define HL_DEAD_FINALIZED ((uintptr_t)1)
-
-/* Both below read a live object, or one being deallocated (count 0): a
-   dead object's word is a link. */
-static inline bool hl_is_tracked(const hl_object *op)
-{
-    if (!hl_is_container(op))
-        return false;
-    if (op->refcount & HL_REF_INLINE)
-        return (op->refcount & HL_REF_TRACKED) != 0;
-    return hl_gc_head_of(op)->next != 0;
-}
-
-static inline bool hl_is_finalized(const hl_object *op)
-{
-    if (!hl_is_container(op))
-        return false;
-    if (op->refcount & HL_REF_INLINE)
-        return (op->refcount & HL_REF_FINALIZED) != 0;
-    return (hl_gc_head_of(op)->prev & HL_GC_PREV_FINALIZED) != 0;
-}
 
 /* ---- roots: what the runtime knows to be alive ------------------------- */
 
@@ -282,7 +255,13 @@ size_t hl_frame_depth(const hl_runtime *rt); /* frames alone */
    (outermost first).  fn must not add or remove roots. */
 void hl_roots_for_each(hl_runtime *rt, void (*fn)(hl_object *op, void *arg), void *arg);
 
-/* ---- the collector, as the gc module ---------------------------------- */
+/* ---- the collector, as the gc module (collectors/gcmodule.c) ----------- */
+
+/* gc.is_tracked(op) / gc.is_finalized(op): false for non-containers. */
+bool hl_gc_is_tracked(hl_runtime *rt, const hl_object *op);
+bool hl_gc_is_finalized(hl_runtime *rt, const hl_object *op);
+/* The collector's capabilities (HL_GC_FINDS_CYCLES, ...: collector.h). */
+unsigned hl_gc_flags(const hl_runtime *rt);
 
 /* gc.collect(generation): the number of unreachable objects found.  Returns
    0 without collecting when a collection is already running (a finalizer
@@ -318,8 +297,6 @@ hl_object *hl_gc_garbage(hl_runtime *rt);
    collection, automatic ones included, with the generation and (at stop)
    the counts collected and uncollectable.  A callback may allocate and
    drop references but not collect (collect() returns 0 inside). */
-typedef void (*hl_gc_callback_fn)(hl_runtime *rt, const char *phase, int generation,
-                                  size_t collected, size_t uncollectable, void *user);
 int hl_gc_add_callback(hl_runtime *rt, hl_gc_callback_fn fn, void *user);
 void hl_gc_remove_callback(hl_runtime *rt, hl_gc_callback_fn fn, void *user);
 
