@@ -7,11 +7,11 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
             -Wno-unused-parameter
 OPT      ?= -O2 -g
 DEPFLAGS  = -MMD -MP
-INCLUDES := -I. -Ibase -Iallocators -Iobjects -Icollectors -Isuites -Iharness
+INCLUDES := -I. -Ibase -Iallocators -Iobjects -Icollectors -Isuites -Iharness -Iworkloads -Icpython
 LIBS     := -lz -ldl -lm -lpthread
 
-SRCDIRS  := base allocators objects collectors suites harness
-SRCS     := $(sort $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c)))
+SRCDIRS  := base allocators objects collectors suites workloads harness
+SRCS     := $(sort $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c))) cpython/launch_config.c
 
 # Build flavours, each in its own folder so they never mix objects:
 #   make              build/       optimised with debug info
@@ -50,14 +50,34 @@ else
   DEPS   := test
 endif
 
+# Assertion tiers (base/debug.h): `make DEBUG=N` builds HL_DEBUG=N (1 cheap
+# preconditions, 2 internal invariants, 3 validators between the phases of
+# every collection) into build-debugN/; SAN=1 builds level 2.
+ifeq ($(SAN),1)
+  DEBUG ?= 2
+endif
+ifneq ($(DEBUG),)
+  OPT += -DHL_DEBUG=$(DEBUG)
+  ifeq ($(BUILD),build)
+    BUILD := build-debug$(DEBUG)
+  endif
+endif
+
 OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
+# build/heaplab-python (see below) needs Debian's static libpython3.11.
+PY_LIBA  := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libpython3.11.a))
+ifneq ($(ARM),1)
+ifneq ($(PY_LIBA),)
+  PY_BIN := $(BUILD)/heaplab-python
+endif
+endif
 BIN      := $(BUILD)/heaplab
 export HEAPLAB_RUN := $(RUN)
 export HEAPLAB_BIN := $(abspath $(BIN))
 
-.PHONY: all test test-san test-arm test-oom fuzz deps clean format
+.PHONY: all test test-san test-arm test-oom test-cpython fuzz deps clean format
 
-all: $(BIN)
+all: $(BIN) $(PY_BIN)
 
 $(BIN): $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -68,11 +88,32 @@ $(BUILD)/%.o: %.c
 
 -include $(OBJS:.o=.d)
 
+# ---- build/heaplab-python (cpython/) ----
+# Debian's CPython 3.11 linked statically from libpython3.11.a, as
+# /usr/bin/python3.11 is (non-PIE, symbols exported for the extension
+# modules in lib-dynload), with heaplab's allocators.  `heaplab python`
+# runs it.  Not built for ARM (no arm64 libpython here) or without the
+# library (tools/deps.sh installs it).
+PY_OBJS  := $(BUILD)/cpython/launcher.o $(BUILD)/cpython/pymem_hooks.o \
+            $(BUILD)/cpython/launch_config.o \
+            $(filter $(BUILD)/allocators/%.o $(BUILD)/base/%.o,$(OBJS))
+PY_CFLAGS := -isystem /usr/include/python3.11
+PY_LIBS  := -ldl -lm -lz -lexpat -lpthread -lutil
+
+$(BUILD)/heaplab-python: $(PY_OBJS) $(PY_LIBA)
+	$(CC) $(LDFLAGS) -no-pie -Xlinker -export-dynamic -o $@ $(PY_OBJS) $(PY_LIBA) $(PY_LIBS)
+
+$(BUILD)/cpython/launcher.o $(BUILD)/cpython/pymem_hooks.o: $(BUILD)/cpython/%.o: cpython/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(INCLUDES) $(PY_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+-include $(PY_OBJS:.o=.d)
+
 # The conformance run: every suite on every stack, then the CLI checks, all
 # reported as TAP through prove.  It installs what it needs first.
 test:
 	@tools/deps.sh $(DEPS)
-	@$(MAKE) --no-print-directory $(BIN)
+	@$(MAKE) --no-print-directory $(BIN) $(PY_BIN)
 	prove -f tests/
 
 test-san:
@@ -85,6 +126,14 @@ test-oom:
 	@tools/deps.sh $(DEPS)
 	@$(MAKE) --no-print-directory $(BIN)
 	HEAPLAB_OOM=all prove -f tests/10-conformance.t
+
+# CPython 3.11's whole regression suite on every heaplab allocator, with
+# tests/cpython-known-failures.txt (tools/test_cpython.sh; ALLOCS="A B"
+# narrows it).  About half an hour per allocator on a 2-core VM.
+test-cpython:
+	@tools/deps.sh $(DEPS)
+	@$(MAKE) --no-print-directory $(BIN) $(PY_BIN)
+	BUILD=$(BUILD) tools/test_cpython.sh $(ALLOCS)
 
 # The differential fuzzer at length (suites/fuzz.c): FUZZ_SEEDS programs per
 # case (make test runs 600) on every stack, from a base seed that changes
@@ -136,7 +185,7 @@ deps:
 	@tools/deps.sh all
 
 clean:
-	rm -rf build build-san build-arm build-valgrind build-fuzz
+	rm -rf build build-san build-arm build-debug1 build-debug2 build-debug3 build-valgrind build-fuzz
 
 format:
 	clang-format -i $(SRCS) $(wildcard */*.h)
@@ -177,7 +226,7 @@ $(BUILD)/bench/gbench.o: bench/gbench.cc
 
 bench:
 	@tools/deps.sh $(BENCH_DEPS)
-	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BIN)
+	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BIN) $(PY_BIN)
 	BUILD=$(BUILD) QUICK=$(QUICK) ARM=$(ARM) bench/run.sh
 
 bench-ci:

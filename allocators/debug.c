@@ -168,7 +168,7 @@ static bool parse_options(hl_debug_context *c, const char *arg, char *error, siz
         } else if (len > 11 && strncmp(option, "quarantine=", 11) == 0) {
             uint64_t n;
             ok = hl_parse_u64_span(option + 11, len - 11, 0, QUARANTINE_MAX_BLOCKS, &n);
-            c->quarantine_capacity = ok ? (size_t)n : c->quarantine_capacity;
+            c->quarantine_capacity = ok ? (size_t)n : 0;
         }
         if (!ok) {
             snprintf(error, error_size,

@@ -32,6 +32,10 @@ int hl_verb_heap(int argc, char **argv);
 int hl_verb_trace(int argc, char **argv);
 int hl_verb_stats(int argc, char **argv);
 int hl_verb_compare(int argc, char **argv);
+int hl_verb_python(int argc, char **argv);
+int hl_verb_record(int argc, char **argv);
+int hl_verb_bench_program(int argc, char **argv);
+int hl_verb_run(int argc, char **argv);
 
 /* The usage text of a verb (from the table in main.c). */
 const char *hl_verb_usage(const char *name);

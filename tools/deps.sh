@@ -12,10 +12,12 @@ kind=${1:-test}
 # valgrind for tests/25-pool-uaf.t (memcheck, and the client-request headers
 # valgrind/valgrind.h and memcheck.h that make VALGRIND=1 compiles in);
 # `heaplab compare` runs on Google Benchmark's compare.py package
-# (libbenchmark-tools) with scipy's Mann-Whitney U test.
+# (libbenchmark-tools) with scipy's Mann-Whitney U test; libpython3.11-dev
+# (the static libpython of build/heaplab-python) and libpython3.11-testsuite
+# (CPython's regression tests, tests/81-cpython-suite.t).
 test_pkgs="gcc make libc6-dev zlib1g-dev python3 perl valgrind
            libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libpython3.11
-           libbenchmark-tools python3-scipy"
+           libpython3.11-dev libpython3.11-testsuite libbenchmark-tools python3-scipy"
 # `make test-arm`: the cross compiler, qemu, and zlib for arm64.
 arm_pkgs="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user zlib1g-dev:arm64"
 # `make bench`: Google Benchmark, bdwgc, hyperfine, gnuplot, valgrind.
