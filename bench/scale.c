@@ -17,6 +17,7 @@
 #include "bench.h"
 #include "cli.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,6 +88,10 @@ static void run_gc_live(hl_bench_state *state, void *arg)
         return;
     hl_gc_disable(rt);
     hl_object *all = build_live(rt, count);
+    /* The list is a module global, as in the Python program: a root, which
+       collectors that mark alive from roots start from (others ignore it). */
+    if (all != NULL && hl_root_add(rt, all) < 0)
+        hl_clearref(rt, &all);
     if (all == NULL) {
         hl_runtime_destroy(rt, NULL);
         hl_bench_skip(state, "out of memory building the live heap");
@@ -114,6 +119,7 @@ static void run_gc_live(hl_bench_state *state, void *arg)
         hl_bench_counter(state, "ns_per_object", total_ns / visited, HL_COUNTER_DEFAULT);
     hl_bench_counter(state, "live_objects", (double)hl_runtime_live_objects(rt),
                      HL_COUNTER_DEFAULT);
+    (void)hl_root_remove(rt, all);
     hl_decref(rt, all);
     hl_runtime_destroy(rt, NULL);
 }
@@ -192,10 +198,18 @@ void bench_register_scale(const bench_options *o)
         for (size_t g = 0; g < ng; g++) {
             if (!bench_collector_traces(gcs[g]))
                 continue;
-            bench_case *cl = bench_case_new(o, allocs[a], gcs[g]);
-            cl->param = count;
-            hl_bench *b = hl_bench_manual_time(bench_register("gc_live", run_gc_live, cl));
-            hl_bench_repetitions(hl_bench_unit(b, HL_BENCH_MS), o->quick ? 1 : 3);
+            /* ft also without mark-alive and without its prefetch ring. */
+            static const char *const ft_variants[] = {"", "=nomark", "=noprefetch"};
+            size_t variants = strcmp(gcs[g], "ft") == 0 ? 3 : 1;
+            hl_bench *b = NULL;
+            for (size_t v = 0; v < variants; v++) {
+                char spec[BENCH_SPEC_MAX];
+                snprintf(spec, sizeof spec, "%s%s", gcs[g], ft_variants[v]);
+                bench_case *cl = bench_case_new(o, allocs[a], spec);
+                cl->param = count;
+                b = hl_bench_manual_time(bench_register("gc_live", run_gc_live, cl));
+                hl_bench_repetitions(hl_bench_unit(b, HL_BENCH_MS), o->quick ? 1 : 3);
+            }
             if (strcmp(gcs[g], "generational") != 0)
                 continue; /* young pauses need generations */
             bench_case *cy = bench_case_new(o, allocs[a], gcs[g]);

@@ -128,6 +128,18 @@ size_t hl_gc_run(hl_gc_base *base, int generation, bool full, hl_gc_head *young,
 bool hl_gc_run_begin(hl_gc_base *base, int generation, hl_gc_outcome *out);
 void hl_gc_run_end(hl_gc_base *base, int generation, bool full, hl_gc_outcome *out);
 
+/*
+ * Steps 4–8 of gc_garbage.c for a collector whose state lives in the
+ * refcount word (header_size 0, object.h): the unreachable set is the
+ * array `set` of `n` objects, each flagged HL_REF_COLLECTING and held by
+ * one strong reference the set owns; no other object is flagged.  Same
+ * semantics and counts as hl_gc_handle_garbage; every hold is released
+ * and every flag cleared on return.  `set` stays the caller's.  Must run
+ * between hl_gc_run_begin and hl_gc_run_end.
+ */
+size_t hl_gc_handle_garbage_inline(hl_runtime *rt, hl_object **set, size_t n,
+                                   hl_gc_outcome *out);
+
 /* The re-entry guard: true while a collection (or its callbacks) runs. */
 bool hl_gc_is_collecting(const hl_gc_base *base);
 

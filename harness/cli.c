@@ -3,6 +3,7 @@
  * clocks and small statistics.
  */
 #include "cli.h"
+#include "collector_registry.h"
 #include "parse.h"
 
 #include <errno.h>
@@ -111,4 +112,12 @@ bool hl_memory_cap(uint64_t *cap)
         return false;
     *cap = limit < half ? limit : half;
     return true;
+}
+
+const char *hl_default_allocator_for(const char *gc_spec)
+{
+    const char *eq = strchr(gc_spec, '=');
+    const hl_collector_ops *ops =
+        hl_collector_find(gc_spec, eq ? (size_t)(eq - gc_spec) : strlen(gc_spec));
+    return ops && (ops->flags & HL_GC_WALKS_HEAP) ? "freelist_pool" : "malloc";
 }

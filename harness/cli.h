@@ -64,6 +64,10 @@ bool hl_parse_count(const char *text, long max, long *out);
 bool hl_memory_cap(uint64_t *cap);
 
 /* Wall clock in nanoseconds (CLOCK_MONOTONIC). */
+/* The allocator a verb uses without --alloc: malloc, or freelist_pool for a
+   collector that walks its heap (malloc cannot visit its blocks). */
+const char *hl_default_allocator_for(const char *gc_spec);
+
 unsigned long long hl_now_ns(void);
 /* Peak resident set of this process in KiB (getrusage). */
 long hl_peak_rss_kib(void);

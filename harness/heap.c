@@ -244,7 +244,7 @@ static void print_result(const hl_graph *g, const char *alloc, const char *gc, l
 
 int hl_verb_heap(int argc, char **argv)
 {
-    const char *alloc = "malloc", *gc = "stw";
+    const char *alloc = NULL, *gc = "stw";
     long repeat = 1;
     bool save_all = false;
     int first_file = argc;
@@ -274,6 +274,8 @@ int hl_verb_heap(int argc, char **argv)
             return hl_usage_error("heap", "options must come before the files ('%s')",
                                   argv[i]);
     char err[300];
+    if (alloc == NULL)
+        alloc = hl_default_allocator_for(gc);
     hl_runtime *probe = hl_runtime_create(alloc, gc, err, sizeof err);
     if (probe == NULL)
         return hl_usage_error("heap", "%s", err);

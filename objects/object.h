@@ -45,12 +45,48 @@
 
 typedef struct hl_type hl_type;
 
-/* Invariant: refcount > 0 for every object reachable from C code; a freed
-   object's memory is returned to the allocator. */
+/*
+ * The refcount word.  Its low 56 bits count references; the byte above
+ * belongs to a collector that keeps no header in front of its objects
+ * (HL_GC_WALKS_HEAP with header_size 0, e.g. `ft`), which has nowhere else
+ * to keep its per-object state, as CPython's free-threaded build keeps
+ * ob_gc_bits in the object:
+ *
+ *    63   62     61      60      59     58    57     56    55          0
+ *   +---+------+-------+-------+------+-----+------+-----+-------------+
+ *   | 0 |spare |TRACKED|FINAL- |UNREA-|ALIVE|FROZEN|COLL-|  count      |
+ *   |   |      |       | IZED  |CHABLE|     |      |ECT- |  (56 bits)  |
+ *   +---+------+-------+-------+------+-----+------+-----+-------------+
+ *
+ * Only such a collector sets these bits, and only on its containers (it
+ * reads them through its is_tracked/is_finalized slots); during a
+ * collection it may also borrow bits 28..55 (collectors/gc_inline.h).  A
+ * list collector's words are bare counts.
+ *
+ * Bit 63 is never set on a live object: a dead object's word is negative
+ * (the dealloc stack and the free lists link through it, runtime.h), so
+ * `refcount <= 0` still means dead.  Everything that reads a count goes
+ * through hl_refcount (masked); hl_decref tests the masked count.
+ *
+ * Invariant: hl_refcount > 0 for every object reachable from C code; a
+ * freed object's memory is returned to the allocator.
+ */
 struct hl_object {
-    intptr_t refcount;  /* references held to this object */
+    intptr_t refcount;  /* the word above */
     const hl_type *type; /* never NULL */
 };
+
+#define HL_REF_COUNT_BITS 56
+#define HL_REF_COUNT_MASK (((intptr_t)1 << HL_REF_COUNT_BITS) - 1)
+#define HL_REF_COLLECTING ((intptr_t)1 << 56)
+#define HL_REF_FROZEN ((intptr_t)1 << 57)
+#define HL_REF_ALIVE ((intptr_t)1 << 58)
+#define HL_REF_UNREACHABLE ((intptr_t)1 << 59)
+#define HL_REF_FINALIZED ((intptr_t)1 << 60)
+#define HL_REF_TRACKED ((intptr_t)1 << 61)
+#define HL_REF_FLAGS (~HL_REF_COUNT_MASK & INTPTR_MAX)
+/* A dead object's link keeps FINALIZED in its bit 0 (runtime.h). */
+#define HL_DEAD_FINALIZED ((uintptr_t)1)
 
 typedef int (*hl_visit_fn)(hl_object *op, void *arg);
 
@@ -111,6 +147,10 @@ hl_runtime *hl_runtime_create(const char *alloc_spec, const char *gc_spec, char 
 void hl_runtime_destroy(hl_runtime *rt, hl_runtime_report *report);
 
 struct hl_allocator *hl_runtime_allocator(hl_runtime *rt);
+/* Where containers live: the same allocator, or for a collector that walks
+   its heap (HL_GC_WALKS_HEAP) a second instance of the same spec, so that
+   every live block of it is a container. */
+struct hl_allocator *hl_runtime_container_allocator(hl_runtime *rt);
 /* Checks the collector's and the allocator's invariants. */
 bool hl_runtime_validate(hl_runtime *rt, char *why, size_t why_size);
 const char *hl_runtime_collector_name(const hl_runtime *rt);
@@ -136,7 +176,9 @@ static inline void hl_xincref(hl_object *op)
 
 static inline void hl_decref(hl_runtime *rt, hl_object *op)
 {
-    if (--op->refcount == 0)
+    /* The shift drops the collector's byte: one instruction more than a
+       plain test, no 64-bit mask to load. */
+    if (((uintptr_t)--op->refcount << (64 - HL_REF_COUNT_BITS)) == 0)
         hl_dealloc(rt, op);
 }
 
@@ -161,9 +203,22 @@ static inline void hl_clearref(hl_runtime *rt, hl_object **slot)
     hl_setref(rt, slot, NULL);
 }
 
+/* The count, without the collector's bits; 0 for a dead object. */
 static inline intptr_t hl_refcount(const hl_object *op)
 {
-    return op->refcount;
+    return op->refcount < 0 ? 0 : op->refcount & HL_REF_COUNT_MASK;
+}
+
+/* Sets the count, keeping the collector's bits (a live object only). */
+static inline void hl_set_refcount(hl_object *op, intptr_t count)
+{
+    op->refcount = (op->refcount & HL_REF_FLAGS) | count;
+}
+
+/* Alive: a positive count (dead words are negative or count 0). */
+static inline bool hl_is_alive(const hl_object *op)
+{
+    return hl_refcount(op) > 0;
 }
 
 static inline bool hl_is_container(const hl_object *op)

@@ -112,7 +112,7 @@ static bool stack_validate(const hl_object_stack *stack, const char *what, char 
         return false;
     }
     for (size_t i = 0; i < stack->count; i++) {
-        if (stack->items[i] == NULL || stack->items[i]->refcount <= 0) {
+        if (stack->items[i] == NULL || !hl_is_alive(stack->items[i])) {
             snprintf(why, why_size, "%s: entry %zu is dead", what, i);
             return false;
         }

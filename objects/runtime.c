@@ -11,6 +11,7 @@
  * its head, each link released right after the one that owned it.
  */
 #include "runtime.h"
+#include "collector_registry.h"
 #include "debug.h"
 
 #include <stdio.h>
@@ -46,7 +47,7 @@ hl_object *hl_object_new(hl_runtime *rt, const hl_type *type, size_t size)
 {
     bool container = (type->flags & HL_TYPE_CONTAINER) != 0;
     size_t header = container ? rt->gc_header_size : 0;
-    char *mem = hl_mem_malloc(rt->alloc, header + size);
+    char *mem = hl_mem_malloc(container ? rt->gc_alloc : rt->alloc, header + size);
     if (hl_unlikely(mem == NULL))
         return out_of_memory(rt);
     hl_object *op = (hl_object *)(mem + header);
@@ -66,7 +67,7 @@ void hl_object_free(hl_runtime *rt, hl_object *op, size_t size)
 {
     bool container = hl_is_container(op);
     size_t header = container ? rt->gc_header_size : 0;
-    hl_mem_free(rt->alloc, (char *)op - header, header + size);
+    hl_mem_free(container ? rt->gc_alloc : rt->alloc, (char *)op - header, header + size);
     rt->live_objects--;
     if (container)
         rt->gc->ops.on_dealloc(rt->gc->ctx);
@@ -97,9 +98,9 @@ static bool finalize_from_dealloc(hl_runtime *rt, hl_object *op,
                                   void (*fn)(hl_runtime *, hl_object *))
 {
     hl_gc_track(rt, op); /* visible to collections the finalizer runs */
-    op->refcount = 1;
+    hl_set_refcount(op, 1);
     fn(rt, op);
-    if (--op->refcount > 0)
+    if ((--op->refcount & HL_REF_COUNT_MASK) > 0)
         return true; /* resurrected: stays tracked */
     hl_gc_untrack(rt, op);
     return false;
@@ -110,7 +111,7 @@ static void dealloc_one(hl_runtime *rt, hl_object *op)
     const hl_type *type = op->type;
     if (type->finalize && !hl_collector_is_finalized(rt->gc, op)) {
         hl_runtime_finalize(rt, op);
-        if (op->refcount > 0)
+        if (hl_is_alive(op))
             return;
     }
     hl_object **weaklist = hl_weaklist_of(op);
@@ -128,7 +129,7 @@ void hl_runtime_finalize(hl_runtime *rt, hl_object *op)
        an object it keeps alive; the finalized bit makes it happen once. */
     hl_collector_set_finalized(rt->gc, op);
     rt->finalizers_run++;
-    if (op->refcount == 0)
+    if (hl_refcount(op) == 0)
         finalize_from_dealloc(rt, op, op->type->finalize);
     else
         op->type->finalize(rt, op);
@@ -136,17 +137,22 @@ void hl_runtime_finalize(hl_runtime *rt, hl_object *op)
 
 void hl_dealloc(hl_runtime *rt, hl_object *op)
 {
-    hl_assert(op->refcount == 0);
+    hl_assert(op->refcount >= 0 && hl_refcount(op) == 0);
     if (hl_is_container(op) && hl_collector_is_tracked(rt->gc, op))
         hl_gc_untrack(rt, op);
-    op->refcount = -(intptr_t)rt->dealloc_pending;
+    /* A header-less collector's FINALIZED rides the link (runtime.h). */
+    uintptr_t link = (uintptr_t)rt->dealloc_pending;
+    if (hl_unlikely(op->refcount & HL_REF_FINALIZED))
+        link |= HL_DEAD_FINALIZED;
+    op->refcount = -(intptr_t)link;
     rt->dealloc_pending = op;
     if (rt->draining)
         return;
     rt->draining = true;
     while ((op = rt->dealloc_pending) != NULL) {
-        rt->dealloc_pending = (hl_object *)-op->refcount;
-        op->refcount = 0;
+        link = (uintptr_t)-op->refcount;
+        rt->dealloc_pending = (hl_object *)(link & ~HL_DEAD_FINALIZED);
+        op->refcount = (intptr_t)(link & HL_DEAD_FINALIZED) ? HL_REF_FINALIZED : 0;
         dealloc_one(rt, op);
     }
     rt->draining = false;
@@ -232,12 +238,26 @@ hl_runtime *hl_runtime_create(const char *alloc_spec, const char *gc_spec, char 
     rt->alloc = hl_allocator_open(alloc_spec, err, err_size);
     if (rt->alloc == NULL)
         goto fail;
+    /* A collector that walks its heap gets its containers in an allocator
+       instance of their own, so every live block there is a container (as
+       CPython's free-threaded build keeps GC objects in their own heap). */
+    rt->gc_alloc = rt->alloc;
+    const char *eq = strchr(gc_spec, '=');
+    const hl_collector_ops *ops =
+        hl_collector_find(gc_spec, eq ? (size_t)(eq - gc_spec) : strlen(gc_spec));
+    if (ops && (ops->flags & HL_GC_WALKS_HEAP)) {
+        rt->gc_alloc = hl_allocator_open(alloc_spec, err, err_size);
+        if (rt->gc_alloc == NULL)
+            goto fail;
+    }
     rt->gc = hl_collector_open(gc_spec, rt, err, err_size);
     if (rt->gc == NULL)
         goto fail;
     rt->gc_header_size = rt->gc->ops.header_size;
     return rt;
 fail:
+    if (rt->gc_alloc != rt->alloc)
+        hl_allocator_close(rt->gc_alloc);
     hl_allocator_close(rt->alloc);
     free(rt);
     return NULL;
@@ -259,6 +279,11 @@ void hl_runtime_destroy(hl_runtime *rt, hl_runtime_report *report)
     r.live_objects = rt->live_objects;
     r.live_bytes = rt->alloc->counts.live_bytes;
     r.live_blocks = rt->alloc->counts.live_blocks;
+    if (rt->gc_alloc != rt->alloc) {
+        r.live_bytes += rt->gc_alloc->counts.live_bytes;
+        r.live_blocks += rt->gc_alloc->counts.live_blocks;
+        hl_allocator_close(rt->gc_alloc);
+    }
     if (report)
         *report = r;
     hl_allocator_close(rt->alloc);
@@ -270,6 +295,11 @@ hl_allocator *hl_runtime_allocator(hl_runtime *rt)
     return rt->alloc;
 }
 
+hl_allocator *hl_runtime_container_allocator(hl_runtime *rt)
+{
+    return rt->gc_alloc;
+}
+
 bool hl_runtime_validate(hl_runtime *rt, char *why, size_t why_size)
 {
     if (rt->dealloc_pending != NULL) {
@@ -278,7 +308,8 @@ bool hl_runtime_validate(hl_runtime *rt, char *why, size_t why_size)
     }
     return hl_roots_validate(rt, why, why_size) &&
            hl_collector_validate(rt->gc, why, why_size) &&
-           hl_allocator_validate(rt->alloc, why, why_size);
+           hl_allocator_validate(rt->alloc, why, why_size) &&
+           (rt->gc_alloc == rt->alloc || hl_allocator_validate(rt->gc_alloc, why, why_size));
 }
 
 const char *hl_runtime_collector_name(const hl_runtime *rt)

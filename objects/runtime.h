@@ -8,7 +8,10 @@
  *   - dealloc_pending is a stack of objects whose count reached zero and
  *     whose dealloc has not run yet, linked through their refcount field
  *     as the negated address of the next one (dead objects have no other
- *     use for it), so refcount <= 0 still means dead: a weakref to a
+ *     use for it; bit 0 of that address, free by alignment, carries a
+ *     header-less collector's FINALIZED bit, object.h, which dealloc reads
+ *     after the object leaves the stack), so refcount <= 0 still means
+ *     dead: a weakref to a
  *     pending object reads as cleared, as CPython's does for a referent
  *     with refcount 0 (bpo-16602).  Containers on it are untracked, so a
  *     collection never sees the borrowed field.  It is empty whenever
@@ -51,6 +54,9 @@ typedef struct hl_object_stack {
 
 struct hl_runtime {
     hl_allocator *alloc;            /* owned; closed at destroy */
+    hl_allocator *gc_alloc;         /* containers: == alloc, or for a collector
+                                       with HL_GC_WALKS_HEAP a second instance
+                                       of the same spec (owned) */
     hl_collector *gc;               /* owned; closed at destroy */
     size_t gc_header_size;          /* == gc->ops.header_size */
 

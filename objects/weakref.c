@@ -116,7 +116,7 @@ hl_object *hl_weakref_get(const hl_object *weakref)
     /* A referent whose count reached zero is dead even while it waits for
        its dealloc (runtime.h): wr() is None then. */
     hl_object *referent = ((const weakref_object *)weakref)->referent;
-    return referent && referent->refcount > 0 ? referent : NULL;
+    return referent && hl_is_alive(referent) ? referent : NULL;
 }
 
 hl_object *hl_weakref_callback(const hl_object *weakref)
@@ -163,7 +163,7 @@ void hl_weakrefs_clear_and_call(hl_runtime *rt, hl_object *referent)
         /* A weakref whose own count reached zero is dead, even while it
            waits on the dealloc stack: no callback (PyObject_ClearWeakRefs
            calls back only weakrefs with a positive count). */
-        if (wr->fn == NULL || wr->ob.refcount <= 0)
+        if (wr->fn == NULL || !hl_is_alive(&wr->ob))
             continue;
         hl_incref(&wr->ob); /* alive until its callback has run */
         wr->next = NULL;

@@ -233,6 +233,29 @@ static hl_test_result test_finalizer_once(hl_test *t)
     return HL_TEST_PASS;
 }
 
+/*
+ * a = []; a.append(a); with 2^28 more references held from outside: the
+ * count survives a collection exactly (a collector keeping state in the
+ * refcount word must not split so large a count), the cycle is kept, and
+ * is found once the references go.  The references are added to the count
+ * directly: taking 2^28 real ones would need 2 GiB of pointers.
+ */
+static hl_test_result test_large_refcount(hl_test *t)
+{
+    hl_runtime *rt = t->rt;
+    const intptr_t extra = (intptr_t)1 << 28;
+    LET(a, hl_list_new(rt, 0));
+    OK(hl_list_append(rt, a, a));
+    hl_set_refcount(a, hl_refcount(a) + extra);
+    CHECK_EQ(hl_gc_collect(rt, 2), 0);
+    CHECK_EQ(hl_refcount(a), 2 + extra);
+    CHECK(hl_list_get(a, 0) == a);
+    hl_set_refcount(a, hl_refcount(a) - extra);
+    DEL(a);
+    CHECK_EQ(hl_gc_collect(rt, 2), FOUND(1));
+    return HL_TEST_PASS;
+}
+
 static const hl_test_case cases[] = {
     {"self_list", test_self_list, false},
     {"list_tuple", test_list_tuple, false},
@@ -244,6 +267,7 @@ static const hl_test_case cases[] = {
     {"nothing_to_collect", test_nothing, false},
     {"big_cycle_1e6", test_big_cycle, true},
     {"finalizer_once", test_finalizer_once, false},
+    {"large_refcount", test_large_refcount, false},
 };
 
 const hl_suite hl_suite_cycles = {
