@@ -278,6 +278,13 @@ static void run_callbacks(hl_runtime *rt, const char *phase, int generation,
 size_t hl_gc_run(hl_runtime *rt, int generation, bool full, hl_gc_head *young,
                  hl_gc_head *old, hl_gc_stats *stats, hl_gc_outcome *out)
 {
+    return hl_gc_run_steps(rt, generation, full, NULL, young, old, stats, out);
+}
+
+size_t hl_gc_run_steps(hl_runtime *rt, int generation, bool full, const hl_gc_steps *steps,
+                       hl_gc_head *young, hl_gc_head *old, hl_gc_stats *stats,
+                       hl_gc_outcome *out)
+{
     *out = (hl_gc_outcome){0};
     if (rt->collecting)
         return 0;
@@ -286,7 +293,11 @@ size_t hl_gc_run(hl_runtime *rt, int generation, bool full, hl_gc_head *young,
         run_callbacks(rt, "start", generation, NULL);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t selecting = steps ? steps->select(steps->ctx, young) : 0;
     out->found = collect_list(rt, young, old, full, out);
+    out->visited += selecting;
+    if (steps)
+        steps->finish(steps->ctx, old);
     if (full)
         hl_clear_free_lists(rt);
     clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -111,6 +111,25 @@ typedef struct hl_gc_outcome {
 size_t hl_gc_run(hl_runtime *rt, int generation, bool full, hl_gc_head *young,
                  hl_gc_head *old, hl_gc_stats *stats, hl_gc_outcome *out);
 
+/*
+ * hl_gc_run for a collector that chooses its set inside the collection, so
+ * that the choosing is part of the pause the gc callbacks see: with the
+ * re-entry guard held, after the "start" callbacks and on the clock,
+ * select(ctx, young) fills `young` (initialised and empty) and returns the
+ * objects it visited to choose (added to objects_visited); after the
+ * phases, finish(ctx, old) files the survivors gathered on `old`.
+ * Neither may run code outside the collector.
+ */
+typedef struct hl_gc_steps {
+    size_t (*select)(void *ctx, hl_gc_head *set);
+    void (*finish)(void *ctx, hl_gc_head *survivors);
+    void *ctx;
+} hl_gc_steps;
+
+size_t hl_gc_run_steps(hl_runtime *rt, int generation, bool full, const hl_gc_steps *steps,
+                       hl_gc_head *young, hl_gc_head *old, hl_gc_stats *stats,
+                       hl_gc_outcome *out);
+
 /* The re-entry guard: true while a collection (or its callbacks) runs. */
 bool hl_gc_is_collecting(const hl_runtime *rt);
 

@@ -107,6 +107,7 @@ static hl_test_result run_runtime_case(const hl_test_case *c, const char *alloc,
         return strncmp(alloc, "failafter=", 10) == 0 ? HL_TEST_OOM : HL_TEST_FAIL;
     }
     t.tracing = strcmp(hl_runtime_collector_name(t.rt), "none") != 0;
+    t.increments = strcmp(hl_runtime_collector_name(t.rt), "incremental") == 0;
     hl_test_result r = c->run(&t);
     char why[300];
     if (!hl_runtime_validate(t.rt, why, sizeof why))

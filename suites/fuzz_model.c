@@ -61,11 +61,12 @@ static size_t out_refs(const fuzz_model *m, unsigned id, unsigned out[OUT_MAX])
     return k;
 }
 
-void fuzz_model_init(fuzz_model *m, int generations, bool tracing)
+void fuzz_model_init(fuzz_model *m, int generations, bool tracing, bool increments)
 {
     memset(m, 0, sizeof *m);
     m->generations = generations > 0 ? generations : 1;
     m->tracing = tracing;
+    m->increments = increments;
 }
 
 /* ---- reference counting -------------------------------------------------- */
@@ -566,6 +567,8 @@ fuzz_op fuzz_generate(const fuzz_model *m, const fuzz_shape *shape, uint64_t *rn
         break;
     case FUZZ_COLLECT:
         op.arg[0] = fuzz_random(rng) % 100 < shape->young ? 0 : (uint8_t)(1 + fuzz_random(rng) % 2);
+        if (m->increments && op.arg[0] == 1)
+            op.arg[0] = 2;
         break;
     case FUZZ_SAVEALL:
         op.arg[0] = !m->saveall;

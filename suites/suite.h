@@ -44,6 +44,9 @@ typedef struct hl_test {
     const char *alloc_spec;  /* as opened */
     const char *gc_name;     /* "none", "stw", ... */
     bool tracing;            /* the collector finds cycles */
+    bool increments;         /* collect(1) is one increment of an old space
+                                scanned in slices (CPython 3.14), not a
+                                generation */
     bool quick;              /* smaller sizes: sanitizer or emulated runs */
     size_t expected_leaks;   /* containers `none` must reclaim at destroy */
     hl_object *var[HL_TEST_VARS]; /* held references, dropped at teardown */
