@@ -18,6 +18,10 @@
  *
  * Pauses come from gc.callbacks ("start" to "stop": everything a
  * collection does), as in gc_pauses; MMU over windows of 1, 10 and 100 ms.
+ * Each is reported twice: on the wall clock, and (cpu_*) on this thread's
+ * CPU clock, where a window is w ms of the program's own CPU time — on a
+ * shared machine the wall clock also counts the time the thread waited
+ * for a core, inside pauses and out.
  * The backlog is exact: the mutator knows how many objects it holds
  * reachable (the baseline, the records it keeps, the requests in flight),
  * and every object alive beyond that is unreachable and not yet freed.
@@ -37,12 +41,16 @@
 
 enum { IN_FLIGHT = 8, BUFFER = 16384, MAX_PAUSES = 1 << 20 };
 
+/* Pauses in time order, on one clock. */
+typedef struct design_timeline {
+    double *start_ms, *end_ms;
+    size_t count;
+} design_timeline;
+
 typedef struct design_run {
     unsigned long long origin_ns, started_ns;
-    unsigned long long started_cpu_ns;
-    double cpu_max_ms; /* the longest pause in this thread's CPU time */
-    double *start_ms, *end_ms; /* each pause, in time order */
-    size_t pauses;
+    unsigned long long origin_cpu_ns, started_cpu_ns;
+    design_timeline wall, cpu; /* the same pauses on the two clocks */
     bool out_of_memory;
     hl_runtime *rt;
     hl_object *cls;     /* Record: 3 slots */
@@ -70,27 +78,27 @@ static void on_collection(hl_runtime *rt, const char *phase, int generation,
 {
     design_run *r = user;
     unsigned long long now = hl_now_ns();
+    unsigned long long cpu = thread_cpu_ns();
     if (strcmp(phase, "start") == 0) {
         r->started_ns = now;
-        r->started_cpu_ns = thread_cpu_ns();
+        r->started_cpu_ns = cpu;
         return;
     }
-    double cpu_ms = (double)(thread_cpu_ns() - r->started_cpu_ns) / 1e6;
-    if (cpu_ms > r->cpu_max_ms)
-        r->cpu_max_ms = cpu_ms;
-    if (r->pauses == MAX_PAUSES) {
+    if (r->wall.count == MAX_PAUSES) {
         r->out_of_memory = true;
         return;
     }
-    r->start_ms[r->pauses] = (double)(r->started_ns - r->origin_ns) / 1e6;
-    r->end_ms[r->pauses++] = (double)(now - r->origin_ns) / 1e6;
+    r->wall.start_ms[r->wall.count] = (double)(r->started_ns - r->origin_ns) / 1e6;
+    r->wall.end_ms[r->wall.count++] = (double)(now - r->origin_ns) / 1e6;
+    r->cpu.start_ms[r->cpu.count] = (double)(r->started_cpu_ns - r->origin_cpu_ns) / 1e6;
+    r->cpu.end_ms[r->cpu.count++] = (double)(cpu - r->origin_cpu_ns) / 1e6;
 }
 
 /* Collection time inside [from, to]. */
-static double gc_time_in(const design_run *r, double from, double to)
+static double gc_time_in(const design_timeline *r, double from, double to)
 {
     double sum = 0;
-    for (size_t i = 0; i < r->pauses && r->start_ms[i] < to; i++) {
+    for (size_t i = 0; i < r->count && r->start_ms[i] < to; i++) {
         double a = fmax(from, r->start_ms[i]), b = fmin(to, r->end_ms[i]);
         sum += b > a ? b - a : 0;
     }
@@ -99,19 +107,19 @@ static double gc_time_in(const design_run *r, double from, double to)
 
 /* Minimum mutator utilization (Cheng and Blelloch) for windows of w ms:
    the worst window starts at a pause's start or ends at a pause's end. */
-static double mmu(const design_run *r, double total, double w)
+static double mmu(const design_timeline *r, double total, double w)
 {
     if (w >= total)
         return fmax(0.0, 1.0 - gc_time_in(r, 0, total) / total);
     double worst = 0;
     size_t lo = 0;
-    for (size_t i = 0; i < r->pauses; i++) {
-        while (lo < r->pauses && r->end_ms[lo] <= r->start_ms[i] - w)
+    for (size_t i = 0; i < r->count; i++) {
+        while (lo < r->count && r->end_ms[lo] <= r->start_ms[i] - w)
             lo++;
         double starts[2] = {r->start_ms[i], r->end_ms[i] - w};
         for (int k = 0; k < 2; k++) {
             double s = fmin(fmax(starts[k], 0), total - w), sum = 0;
-            for (size_t j = lo; j < r->pauses && r->start_ms[j] < s + w; j++) {
+            for (size_t j = lo; j < r->count && r->start_ms[j] < s + w; j++) {
                 double a = fmax(s, r->start_ms[j]), b = fmin(s + w, r->end_ms[j]);
                 sum += b > a ? b - a : 0;
             }
@@ -125,6 +133,50 @@ static int compare_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+static bool timeline_alloc(design_timeline *t)
+{
+    t->start_ms = malloc(MAX_PAUSES * sizeof(double));
+    t->end_ms = malloc(MAX_PAUSES * sizeof(double));
+    return t->start_ms && t->end_ms;
+}
+
+static void timeline_free(design_timeline *t)
+{
+    free(t->start_ms);
+    free(t->end_ms);
+}
+
+/* The pause statistics and MMU of one clock: names prefixed by `clock`
+   ("" wall time, "cpu_" this thread's CPU time). */
+static void report_clock(hl_bench_state *state, const char *clock, const design_timeline *t,
+                         double total)
+{
+    double *d = malloc((t->count + 1) * sizeof *d), gc = 0;
+    if (d == NULL)
+        return;
+    for (size_t i = 0; i < t->count; i++)
+        gc += d[i] = t->end_ms[i] - t->start_ms[i];
+    qsort(d, t->count, sizeof *d, compare_double);
+    size_t n = t->count, p99 = n ? (size_t)ceil(0.99 * (double)n) - 1 : 0;
+    const struct {
+        const char *name;
+        double value;
+    } out[] = {{"total_ms", total},
+               {"gc_ms", gc},
+               {"pause_p50_ms", n ? d[(n - 1) / 2] : 0},
+               {"pause_p99_ms", n ? d[p99] : 0},
+               {"pause_max_ms", n ? d[n - 1] : 0},
+               {"mmu_1ms", mmu(t, total, 1)},
+               {"mmu_10ms", mmu(t, total, 10)},
+               {"mmu_100ms", mmu(t, total, 100)}};
+    for (size_t i = 0; i < sizeof out / sizeof out[0]; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s%s", clock, out[i].name);
+        hl_bench_counter(state, name, out[i].value, HL_COUNTER_DEFAULT);
+    }
+    free(d);
 }
 
 /* ---- the mutator ----------------------------------------------------------- */
@@ -279,13 +331,11 @@ static void run_design(hl_bench_state *state, void *arg)
     if (w == REQUEST_CYCLES)
         records = 10000, requests = c->options->quick ? 50000 : 200000;
     design_run r = {.seed = 7};
-    r.start_ms = malloc(MAX_PAUSES * sizeof(double));
-    r.end_ms = malloc(MAX_PAUSES * sizeof(double));
+    bool have = timeline_alloc(&r.wall) && timeline_alloc(&r.cpu);
     r.record_objects = calloc(records + 1, sizeof(size_t));
     char *buffer = w == REQUEST_CYCLES ? calloc(1, BUFFER) : NULL;
     r.rt = bench_runtime(state, c);
-    if (r.rt == NULL || !r.start_ms || !r.end_ms || !r.record_objects ||
-        (w == REQUEST_CYCLES && !buffer))
+    if (r.rt == NULL || !have || !r.record_objects || (w == REQUEST_CYCLES && !buffer))
         goto out;
     hl_class_spec spec = {.name = "Record", .slots = 3};
     r.cls = hl_class_new(r.rt, &spec);
@@ -298,12 +348,12 @@ static void run_design(hl_bench_state *state, void *arg)
     ok = ok && hl_gc_add_callback(r.rt, on_collection, &r) == 0;
     hl_gc_stats before, after;
     hl_gc_get_stats(r.rt, &before);
-    double total = 0;
+    double total = 0, total_cpu = 0;
     size_t per_request_bytes = 0;
     while (ok && hl_bench_keep_running(state)) {
-        r.pauses = 0;
-        r.cpu_max_ms = 0;
+        r.wall.count = r.cpu.count = 0;
         r.origin_ns = hl_now_ns();
+        r.origin_cpu_ns = thread_cpu_ns();
         for (uint64_t step = 0; ok && step < requests; step++) {
             hl_alloc_stats a0, a1;
             if (step == 0 && buffer)
@@ -321,40 +371,24 @@ static void run_design(hl_bench_state *state, void *arg)
             sample(&r);
         }
         total = (double)(hl_now_ns() - r.origin_ns) / 1e6;
+        total_cpu = (double)(thread_cpu_ns() - r.origin_cpu_ns) / 1e6;
     }
     hl_gc_get_stats(r.rt, &after);
     if (!ok || r.out_of_memory) {
         hl_bench_skip(state, "out of memory");
     } else {
-        double *d = malloc((r.pauses + 1) * sizeof *d), gc = 0;
-        for (size_t i = 0; d && i < r.pauses; i++)
-            gc += d[i] = r.end_ms[i] - r.start_ms[i];
-        if (d) {
-            qsort(d, r.pauses, sizeof *d, compare_double);
-            size_t p99 = r.pauses ? (size_t)ceil(0.99 * (double)r.pauses) - 1 : 0;
-            hl_bench_counter(state, "collections", (double)r.pauses, HL_COUNTER_DEFAULT);
-            hl_bench_counter(state, "total_ms", total, HL_COUNTER_DEFAULT);
-            hl_bench_counter(state, "gc_ms", gc, HL_COUNTER_DEFAULT);
-            hl_bench_counter(state, "pause_p50_ms", r.pauses ? d[(r.pauses - 1) / 2] : 0,
+        hl_bench_counter(state, "collections", (double)r.wall.count, HL_COUNTER_DEFAULT);
+        report_clock(state, "", &r.wall, total);
+        report_clock(state, "cpu_", &r.cpu, total_cpu);
+        hl_bench_counter(state, "backlog_max_objects", (double)r.backlog_max,
+                         HL_COUNTER_DEFAULT);
+        if (buffer && r.request_objects)
+            hl_bench_counter(state, "backlog_max_bytes",
+                             (double)(r.backlog_max / r.request_objects * per_request_bytes),
                              HL_COUNTER_DEFAULT);
-            hl_bench_counter(state, "pause_p99_ms", r.pauses ? d[p99] : 0, HL_COUNTER_DEFAULT);
-            hl_bench_counter(state, "pause_max_ms", r.pauses ? d[r.pauses - 1] : 0,
-                             HL_COUNTER_DEFAULT);
-            hl_bench_counter(state, "mmu_1ms", mmu(&r, total, 1), HL_COUNTER_DEFAULT);
-            hl_bench_counter(state, "mmu_10ms", mmu(&r, total, 10), HL_COUNTER_DEFAULT);
-            hl_bench_counter(state, "mmu_100ms", mmu(&r, total, 100), HL_COUNTER_DEFAULT);
-            hl_bench_counter(state, "backlog_max_objects", (double)r.backlog_max,
-                             HL_COUNTER_DEFAULT);
-            if (buffer && r.request_objects)
-                hl_bench_counter(state, "backlog_max_bytes",
-                                 (double)(r.backlog_max / r.request_objects * per_request_bytes),
-                                 HL_COUNTER_DEFAULT);
-            hl_bench_counter(state, "pause_max_cpu_ms", r.cpu_max_ms, HL_COUNTER_DEFAULT);
-            hl_bench_counter(state, "objects_visited",
-                             (double)(after.objects_visited - before.objects_visited),
-                             HL_COUNTER_DEFAULT);
-        }
-        free(d);
+        hl_bench_counter(state, "objects_visited",
+                         (double)(after.objects_visited - before.objects_visited),
+                         HL_COUNTER_DEFAULT);
     }
     hl_gc_remove_callback(r.rt, on_collection, &r);
     for (size_t i = 0; i < IN_FLIGHT; i++)
@@ -366,14 +400,15 @@ out:
         hl_runtime_destroy(r.rt, NULL);
     free(buffer);
     free(r.record_objects);
-    free(r.start_ms);
-    free(r.end_ms);
+    timeline_free(&r.wall);
+    timeline_free(&r.cpu);
 }
 
 void bench_register_design(const bench_options *o)
 {
     static const char *const gcs[] = {"generational=3.13", "generational", "incremental",
-                                      "incremental=eager", "incremental=markall"};
+                                      "incremental=eager", "incremental=eager,noaging",
+                                      "incremental=markall"};
     for (int w = STEADY; w <= REQUEST_CYCLES; w++) {
         for (size_t g = 0; g < sizeof gcs / sizeof gcs[0]; g++) {
             bench_case *c = bench_case_new(o, "freelist_pool", gcs[g]);

@@ -62,13 +62,15 @@
  *      so a cycle that dies one collection after it was made is found at
  *      the next collection instead of a scan later;
  *   3. marking and the pending slice then spend the balance as above.
+ * (`eager,noaging` keeps 1 without 2, to measure what each one buys.)
  * Both lists are bounded by about threshold0 objects, so the pause stays
  * that of one increment.
  *
  * Configuration: "incremental" is 3.14.0's (threshold0 2000, threshold1 10,
  * threshold2 unused); "incremental=A,B,..." takes comma-separated items:
- * up to three numbers for the thresholds, in order, and the words `eager`
- * and `markall`.  threshold0 = 0 turns automatic collection off.
+ * up to three numbers for the thresholds, in order, and the words `eager`,
+ * `noaging` (with eager) and `markall`.  threshold0 = 0 turns automatic
+ * collection off.
  *
  * The word in front of each head (header_size is 32; the 16 bytes before
  * hl_gc_head are this collector's) records where a tracked object is:
@@ -133,7 +135,9 @@ typedef struct inc_state {
     unsigned visited;        /* the visited space, 0 or 1 */
     scan_phase phase;
     bool eager;              /* the variant: see above */
+    bool aging;              /* eager's second mechanism (off: `noaging`) */
     bool mark_all;           /* CPython's one-step marking */
+    bool no_aging;           /* as parsed: `noaging` */
     bool enabled;            /* automatic collection on */
     size_t young_count;      /* allocations minus deallocations since the last
                                 young collection or increment (>= 0) */
@@ -353,7 +357,7 @@ static size_t select_eager(inc_state *s, hl_gc_head *set)
     } else {
         shade_frames(s);
     }
-    s->work_to_do -= (long long)take_list(s, L_YOUNG, set, L_SET_YOUNG);
+    s->work_to_do -= (long long)take_list(s, L_YOUNG, set, s->aging ? L_SET_YOUNG : L_SET);
     take_list(s, L_AGING, set, L_SET);
     size_t marked = mark_step(s, s->mark_all ? SIZE_MAX : budget_of(s->work_to_do));
     s->work_to_do -= (long long)marked;
@@ -373,7 +377,7 @@ static size_t select_set(void *ctx, hl_gc_head *set)
         s->step = STEP_YOUNG;
         s->young_count = 0;
         s->space_count[s->visited]++;
-        take_list(s, L_YOUNG, set, s->eager ? L_SET_YOUNG : L_SET);
+        take_list(s, L_YOUNG, set, s->aging ? L_SET_YOUNG : L_SET);
         return 0;
     case 1:
         return s->eager ? select_eager(s, set) : select_increment(s, set);
@@ -471,6 +475,8 @@ static bool parse_config(const char *arg, inc_state *s)
             s->eager = true;
         else if (strcmp(item, "markall") == 0 && !s->mark_all)
             s->mark_all = true;
+        else if (strcmp(item, "noaging") == 0 && !s->no_aging)
+            s->no_aging = true;
         else if (numbers >= GENERATIONS ||
                  !hl_parse_size(item, 0, THRESHOLD_MAX, &s->threshold[numbers++]))
             return false;
@@ -490,11 +496,18 @@ static void *inc_create(hl_runtime *rt, hl_gc_config *config)
     if (config->arg && !parse_config(config->arg, s)) {
         snprintf(config->error, config->error_size,
                  "'incremental=%s': expected comma-separated items: up to three "
-                 "thresholds, eager, markall",
+                 "thresholds, eager, noaging, markall",
                  config->arg);
         free(s);
         return NULL;
     }
+    if (s->no_aging && !s->eager) {
+        snprintf(config->error, config->error_size,
+                 "'incremental=%s': noaging applies to eager only", config->arg);
+        free(s);
+        return NULL;
+    }
+    s->aging = s->eager && !s->no_aging;
     s->rt = rt;
     for (unsigned l = 0; l < L_KEPT; l++)
         hl_gc_list_init(&s->list[l]);
@@ -662,8 +675,8 @@ static bool inc_validate(void *ctx, char *why, size_t why_size)
             }
         }
     }
-    if (!s->eager && s->members[L_AGING]) {
-        snprintf(why, why_size, "aging is used only by the eager variant");
+    if (!s->aging && s->members[L_AGING]) {
+        snprintf(why, why_size, "aging holds objects but is not in use");
         return false;
     }
     if (s->phase == PHASE_MARK && s->members[L_GREY] && s->eager) {
