@@ -61,10 +61,17 @@
  *      with the next young generation before they join the visited space,
  *      so a cycle that dies one collection after it was made is found at
  *      the next collection instead of a scan later;
- *   3. marking and the pending slice then spend the balance as above.
+ *   3. the trigger counts the objects the young list holds — what
+ *      survived since the last collection, not CPython's net allocations
+ *      — so a young list never outgrows threshold0 where old objects die
+ *      as fast as new ones are kept (a cache turning over); the balance
+ *      caps its heap share by the same count (assess_work says why), and
+ *      marking and the pending slice spend it, while young and aging are
+ *      not charged to it (select_eager says why).
  * (`eager,noaging` keeps 1 without 2, to measure what each one buys.)
- * Both lists are bounded by about threshold0 objects, so the pause stays
- * that of one increment.
+ * With that trigger young and aging each hold at most about threshold0
+ * objects, so a pause stays that of about 2 x threshold0 objects plus one
+ * increment, whatever the heap size.
  *
  * Configuration: "incremental" is 3.14.0's (threshold0 2000, threshold1 10,
  * threshold2 unused); "incremental=A,B,..." takes comma-separated items:
@@ -141,6 +148,8 @@ typedef struct inc_state {
     bool enabled;            /* automatic collection on */
     size_t young_count;      /* allocations minus deallocations since the last
                                 young collection or increment (>= 0) */
+    const size_t *trigger;   /* compared with threshold0: &young_count, or
+                                eager's &members[L_YOUNG] */
     size_t heap_size;        /* containers allocated minus freed */
     size_t space_count[2];   /* young collections since the space was visited
                                 (gc.get_count()'s second and third entries) */
@@ -296,14 +305,19 @@ static size_t take_closure(inc_state *s, hl_gc_head *set)
     return n;
 }
 
-/* CPython's assess_work_to_do: new objects plus a share of the heap. */
+/* CPython's assess_work_to_do: new objects (net allocations) plus a share
+   of the heap, at most twice the new objects.  Eager caps the share by
+   what the young list holds instead: where old objects die as fast as new
+   ones are kept the net count stays near zero and the old space, where
+   the replaced objects' cycles wait, would hardly be scanned. */
 static long long assess_work(inc_state *s)
 {
     size_t scale = s->threshold[1] < 2 ? 2 : s->threshold[1];
     long long fresh = (long long)s->young_count;
     long long share = (long long)(s->heap_size / SCAN_RATE_DIVISOR / scale);
-    if (share > 2 * fresh)
-        share = 2 * fresh;
+    long long cap = 2 * (long long)*s->trigger;
+    if (share > cap)
+        share = cap;
     s->young_count = 0;
     return fresh + share;
 }
@@ -344,9 +358,12 @@ static size_t select_increment(inc_state *s, hl_gc_head *set)
     return marked;
 }
 
-/* The eager variant: young and aging always, whatever the balance; the
-   young part is charged as CPython charges it, aging is not (it is the
-   variant's own extra work and must not slow the scan down). */
+/* The eager variant: young and aging always, whatever the balance, and
+   neither charged to it.  CPython charges the young list, whose length is
+   the survivors since the last collection while the balance grows by the
+   net allocations: where old objects die by reference counting as fast as
+   new ones are kept (a cache turning over), the young list outgrows what
+   the balance gains and the old space is never scanned. */
 static size_t select_eager(inc_state *s, hl_gc_head *set)
 {
     s->step = STEP_INCREMENT;
@@ -357,7 +374,7 @@ static size_t select_eager(inc_state *s, hl_gc_head *set)
     } else {
         shade_frames(s);
     }
-    s->work_to_do -= (long long)take_list(s, L_YOUNG, set, s->aging ? L_SET_YOUNG : L_SET);
+    take_list(s, L_YOUNG, set, s->aging ? L_SET_YOUNG : L_SET);
     take_list(s, L_AGING, set, L_SET);
     size_t marked = mark_step(s, s->mark_all ? SIZE_MAX : budget_of(s->work_to_do));
     s->work_to_do -= (long long)marked;
@@ -508,6 +525,7 @@ static void *inc_create(hl_runtime *rt, hl_gc_config *config)
         return NULL;
     }
     s->aging = s->eager && !s->no_aging;
+    s->trigger = s->eager ? &s->members[L_YOUNG] : &s->young_count;
     s->rt = rt;
     for (unsigned l = 0; l < L_KEPT; l++)
         hl_gc_list_init(&s->list[l]);
@@ -540,7 +558,8 @@ static void inc_on_alloc(void *ctx)
 {
     inc_state *s = ctx;
     s->heap_size++;
-    if (hl_unlikely(++s->young_count > s->threshold[0] && s->threshold[0] && s->enabled &&
+    s->young_count++;
+    if (hl_unlikely(*s->trigger > s->threshold[0] && s->threshold[0] && s->enabled &&
                     !hl_gc_is_collecting(s->rt)))
         collect(s, 1);
 }
