@@ -17,6 +17,9 @@ SRCS     := $(sort $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c)))
 #   make              build/       optimised with debug info
 #   make SAN=1        build-san/   AddressSanitizer + UndefinedBehaviorSanitizer
 #   make ARM=1        build-arm/   aarch64 cross build, run under qemu-aarch64
+#   make VALGRIND=1   build-valgrind/  the pools announce their blocks to
+#                     memcheck (allocators/pool_track.h; README, "Pools under
+#                     memory checkers"); run it under valgrind --tool=memcheck
 ifeq ($(SAN),1)
   BUILD  := build-san
   OPT    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -24,7 +27,14 @@ ifeq ($(SAN),1)
   LDFLAGS += -fsanitize=address,undefined
   export LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
   export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+  # A request over what the machine can give fails with NULL, as in the
+  # ordinary build, instead of aborting in ASan's allocator.
+  export ASAN_OPTIONS := allocator_may_return_null=1
   export HEAPLAB_QUICK := 1
+  DEPS   := test
+else ifeq ($(VALGRIND),1)
+  BUILD  := build-valgrind
+  OPT    += -DHL_VALGRIND=1
   DEPS   := test
 else ifeq ($(ARM),1)
   BUILD  := build-arm
@@ -93,7 +103,7 @@ deps:
 	@tools/deps.sh all
 
 clean:
-	rm -rf build build-san build-arm
+	rm -rf build build-san build-arm build-valgrind
 
 format:
 	clang-format -i $(SRCS) $(wildcard */*.h)

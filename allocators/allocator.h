@@ -47,7 +47,16 @@
 #include <stdint.h>
 
 #define HL_ALLOC_ALIGNMENT 16
-#define HL_ALLOC_MAX_REQUEST ((size_t)1 << 46) /* 64 TiB: no real request */
+/*
+ * The largest request, 2^36 bytes (64 GiB); anything larger fails in the
+ * dispatch layer with NULL, counted as a failure, before an implementation
+ * sees it.  One value for every build: under SAN=1 the C library's malloc
+ * is AddressSanitizer's, which aborts on requests over its own maximum
+ * (2^40 on x86-64) instead of returning NULL, so the cap sits well below
+ * that and both builds fail such requests identically.  The trace loader
+ * refuses larger sizes as malformed for the same reason.
+ */
+#define HL_ALLOC_MAX_REQUEST ((size_t)1 << 36)
 
 #if defined(__GNUC__)
 #define hl_likely(x) __builtin_expect(!!(x), 1)
@@ -104,7 +113,7 @@ typedef struct hl_alloc_config {
 
 /*
  * One implementation.  Each lives in its own .c file whose only external
- * symbol returns a pointer to its `static const` table; harness/registry.c
+ * symbol returns a pointer to its `static const` table; allocators/registry.c
  * lists them by name.
  */
 typedef struct hl_allocator_ops {
@@ -132,7 +141,26 @@ typedef struct hl_allocator_ops {
 
     /* Optional.  Prints sys._debugmallocstats-like detail to `out` (FILE *). */
     void (*print_stats)(void *ctx, void *out);
+
+    /* Optional.  The bytes usable at `block`, a live block of this
+       allocator: exact, never an estimate, and at least the size it was
+       requested with.  Lets a client that frees without a size (CPython's
+       PyMem API) count live bytes exactly. */
+    size_t (*usable_size)(void *ctx, void *block);
+
+    /* Optional.  Calls fn(block, usable, arg) once for every live block
+       (allocated and not freed), never for a free one; usable is what
+       usable_size would return.  Within one pool blocks come in address
+       order.  fn must not allocate or free on this allocator.  Returns false
+       when it cannot walk its heap (a wrapper over an allocator that
+       cannot).  This is how the free-threaded build's collector finds its
+       objects: by walking the allocator's pages, not a list. */
+    bool (*visit_blocks)(void *ctx, void (*fn)(void *block, size_t usable, void *arg),
+                         void *arg);
 } hl_allocator_ops;
+
+/* The callback of visit_blocks. */
+typedef void (*hl_block_visitor)(void *block, size_t usable, void *arg);
 
 /*
  * The dispatch object.  Invariants: ops and ctx are set for its whole life;
@@ -157,6 +185,22 @@ void hl_allocator_close(hl_allocator *a);
 
 void hl_allocator_stats(const hl_allocator *a, hl_alloc_stats *out);
 bool hl_allocator_validate(const hl_allocator *a, char *why, size_t why_size);
+
+/*
+ * The optional slots, through the chain of wrappers.  A wrapper's context
+ * starts with the hl_allocator * of its inner allocator (debug and failafter
+ * assert it), so the capabilities of a chain are those of its innermost
+ * implementation: a wrapper only translates.
+ *
+ * hl_mem_usable_size: 0 when the allocator cannot tell.
+ * hl_allocator_visit_blocks: false when the allocator cannot walk its heap.
+ * hl_allocator_can_visit / can_size: whether those two will work, without
+ * calling them (for `heaplab list` and for clients choosing a strategy).
+ */
+size_t hl_mem_usable_size(hl_allocator *a, void *block);
+bool hl_allocator_visit_blocks(hl_allocator *a, hl_block_visitor fn, void *arg);
+bool hl_allocator_can_visit(const hl_allocator *a);
+bool hl_allocator_can_size(const hl_allocator *a);
 
 /* Slow paths of the inline functions below (allocators/dispatch.c). */
 void *hl_mem_fail(hl_allocator *a);

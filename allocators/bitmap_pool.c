@@ -87,8 +87,9 @@ _Static_assert(sizeof(bitmap_pool) == 48, "the map follows a 48-byte header");
 
 /*
  * One allocator instance.  usedpools[c] is the sentinel of the ring of
- * class c: count and capacity 0, so the fast path never reads its map, and
- * the ring holds exactly the used pools of class c.
+ * class c (hl_arenas.rings[c] points at it): count and capacity 0, so the
+ * fast path never reads its map, and the ring holds exactly the used pools
+ * of class c.
  */
 typedef struct bitmap_heap {
     hl_arenas arenas;                       /* first: see hl_pool_destroy and kin */
@@ -128,38 +129,41 @@ static inline uint32_t block_index(const bitmap_pool *pool, const void *block)
     return (uint32_t)((units * pool->reciprocal) >> 31);
 }
 
-static void pool_init(const bitmap_heap *h, bitmap_pool *pool, uint32_t szidx)
+/* ---- the hooks of the shared slow paths (pool_arena.h) ------------------- */
+
+/* As many blocks as fit after the header and a map with a bit for each. */
+static void bitmap_layout(size_t pool_bytes, uint32_t szidx, uint32_t *capacity,
+                          uint32_t *offset)
 {
-    uint32_t capacity = h->arenas.class_capacity[szidx], words = map_words(capacity);
-    pool->base.szidx = szidx;
-    pool->base.capacity = capacity;
+    uint32_t size = hl_pool_class_size(szidx);
+    uint32_t n = ((uint32_t)pool_bytes - (uint32_t)sizeof(bitmap_pool)) / size;
+    while (first_offset(n) + n * size > pool_bytes)
+        n--;
+    *capacity = n;
+    *offset = first_offset(n);
+}
+
+/* A clear map (but for the padding bits) and the class's constants. */
+static void init_pool(const hl_arenas *a, hl_pool *base)
+{
+    bitmap_pool *pool = (bitmap_pool *)base;
+    uint32_t capacity = base->capacity, words = map_words(capacity);
     pool->hint = 0;
-    pool->block_size = hl_pool_class_size(szidx);
-    pool->first_offset = h->arenas.class_offset[szidx];
-    pool->reciprocal = reciprocal(szidx);
+    pool->block_size = hl_pool_class_size(base->szidx);
+    pool->first_offset = a->class_offset[base->szidx];
+    pool->reciprocal = reciprocal(base->szidx);
     uint64_t *map = pool_map(pool);
     memset(map, 0, words * sizeof *map);
     if (capacity % 64 != 0)
         map[words - 1] = ~(uint64_t)0 << (capacity % 64);
 }
 
-/* Raw requests, a class with no used pool, a full hint word, and the malloc
-   that fills its pool. */
-static HL_NOINLINE void *bitmap_malloc_slow(bitmap_heap *h, size_t size)
+/* The lowest clear bit at or above hint: the fast path found the hint word
+   full, or declined a pool about to fill. */
+static void *take_block(hl_pool *base, uint32_t block_size)
 {
-    if (size - 1 >= HL_POOL_SMALL_MAX)
-        return hl_raw_malloc(&h->arenas, size, false);
-    uint32_t szidx = (uint32_t)hl_pool_class_of(size);
-    hl_pool *ring = &h->usedpools[szidx].base;
-    bitmap_pool *pool = (bitmap_pool *)ring->next;
-    if (&pool->base == ring) {
-        pool = (bitmap_pool *)hl_arenas_take_pool(&h->arenas);
-        if (pool == NULL)
-            return NULL;
-        if (pool->base.szidx != szidx) /* else its map is clear already */
-            pool_init(h, pool, szidx);
-        hl_pool_ring_push(ring, &pool->base);
-    }
+    (void)block_size; /* the pool's own, in its header */
+    bitmap_pool *pool = (bitmap_pool *)base;
     uint64_t *map = pool_map(pool);
     uint32_t w = pool->hint;
     while (~map[w] == 0) /* ends: a used pool has a clear bit at or above hint */
@@ -167,9 +171,24 @@ static HL_NOINLINE void *bitmap_malloc_slow(bitmap_heap *h, size_t size)
     uint32_t index = w * 64 + (uint32_t)__builtin_ctzll(~map[w]);
     map[w] |= map[w] + 1;
     pool->hint = w;
-    if (++pool->base.count == pool->base.capacity)
-        hl_pool_ring_unlink(&pool->base); /* full */
     return (char *)pool + pool->first_offset + (size_t)index * pool->block_size;
+}
+
+/* Clears the block's bit, lowers hint, and announces the block free. */
+static inline void put_block(hl_pool *base, void *block)
+{
+    bitmap_pool *pool = (bitmap_pool *)base;
+    hl_track_free(block, pool->block_size);
+    uint32_t index = block_index(pool, block), w = index / 64;
+    pool_map(pool)[w] &= ~((uint64_t)1 << (index % 64));
+    pool->hint = w < pool->hint ? w : pool->hint;
+}
+
+/* ---- the fast paths ------------------------------------------------------ */
+
+static HL_NOINLINE void *bitmap_malloc_slow(bitmap_heap *h, size_t size)
+{
+    return hl_pool_malloc_slow(&h->arenas, size, init_pool, take_block);
 }
 
 static void *bitmap_malloc(void *ctx, size_t size)
@@ -184,37 +203,18 @@ static void *bitmap_malloc(void *ctx, size_t size)
                 size_t index = w * 64 + (size_t)__builtin_ctzll(~bits);
                 pool_map(pool)[w] = bits | (bits + 1); /* sets the lowest clear bit */
                 pool->base.count++;
-                return (char *)pool + pool->first_offset + index * pool->block_size;
+                char *block = (char *)pool + pool->first_offset + index * pool->block_size;
+                hl_track_alloc(block, pool->block_size);
+                return block;
             }
         }
     }
     return bitmap_malloc_slow(h, size);
 }
 
-static inline void clear_bit(bitmap_pool *pool, const void *block)
-{
-    uint32_t index = block_index(pool, block), w = index / 64;
-    pool_map(pool)[w] &= ~((uint64_t)1 << (index % 64));
-    pool->hint = w < pool->hint ? w : pool->hint;
-}
-
-/* Raw blocks, and pools that were full or become empty. */
 static HL_NOINLINE void bitmap_free_slow(bitmap_heap *h, void *block)
 {
-    if (!hl_arenas_owns(&h->arenas, block)) {
-        hl_raw_free(&h->arenas, block);
-        return;
-    }
-    bitmap_pool *pool = (bitmap_pool *)hl_arenas_pool_of(&h->arenas, block);
-    bool was_full = pool->base.count == pool->base.capacity;
-    clear_bit(pool, block);
-    if (--pool->base.count == 0) {
-        if (!was_full)
-            hl_pool_ring_unlink(&pool->base);
-        hl_arenas_give_pool(&h->arenas, &pool->base);
-    } else if (was_full) {
-        hl_pool_ring_push(&h->usedpools[pool->base.szidx].base, &pool->base);
-    }
+    hl_pool_free_slow(&h->arenas, block, put_block);
 }
 
 static void bitmap_free(void *ctx, void *block)
@@ -224,7 +224,7 @@ static void bitmap_free(void *ctx, void *block)
         bitmap_pool *pool = (bitmap_pool *)hl_arenas_pool_of(&h->arenas, block);
         uint32_t count = pool->base.count;
         if (hl_likely(count > 1 && count < pool->base.capacity)) {
-            clear_bit(pool, block);
+            put_block(&pool->base, block);
             pool->base.count = count - 1;
             return;
         }
@@ -232,43 +232,18 @@ static void bitmap_free(void *ctx, void *block)
     bitmap_free_slow(h, block);
 }
 
-static const hl_allocator_ops bitmap_ops;
-
-static void *bitmap_create(hl_alloc_config *config)
-{
-    bitmap_heap *h = malloc(sizeof *h);
-    if (h == NULL)
-        return NULL;
-    if (!hl_arenas_init(&h->arenas, &bitmap_ops, config->arg, sizeof *h, config->error,
-                        config->error_size)) {
-        free(h);
-        return NULL;
-    }
-    uint32_t pool_bytes = (uint32_t)h->arenas.pool_bytes;
-    for (uint32_t c = 0; c < HL_POOL_CLASSES; c++) {
-        uint32_t size = hl_pool_class_size(c);
-        uint32_t capacity = (pool_bytes - (uint32_t)sizeof(bitmap_pool)) / size;
-        while (first_offset(capacity) + capacity * size > pool_bytes)
-            capacity--;
-        h->arenas.class_capacity[c] = capacity;
-        h->arenas.class_offset[c] = first_offset(capacity);
-        h->usedpools[c] = (bitmap_pool){.base.szidx = c};
-        hl_pool_ring_init(&h->usedpools[c].base);
-    }
-    return h;
-}
+/* ---- the other hooks of the kind ----------------------------------------- */
 
 /* The header and the map of one carved pool against the identities above. */
-static bool bitmap_check_pool(const void *heap, const hl_pool *base, char *why,
+static bool bitmap_check_pool(const hl_arenas *a, const hl_pool *base, char *why,
                               size_t why_size)
 {
-    const bitmap_heap *h = heap;
     const bitmap_pool *pool = (const bitmap_pool *)base;
     if (base->szidx == HL_POOL_NO_CLASS)
         return true; /* carved, never used: nothing but the prefix is set */
     uint32_t words = map_words(base->capacity), rest = base->capacity % 64;
     if (pool->block_size != hl_pool_class_size(base->szidx) ||
-        pool->first_offset != h->arenas.class_offset[base->szidx] ||
+        pool->first_offset != a->class_offset[base->szidx] ||
         pool->reciprocal != reciprocal(base->szidx) || pool->hint > words)
         return hl_pool_refuse(why, why_size, "pool %p of class %u: header fields wrong",
                               (const void *)pool, base->szidx);
@@ -291,17 +266,31 @@ static bool bitmap_check_pool(const void *heap, const hl_pool *base, char *why,
     return true;
 }
 
-static bool bitmap_validate(void *ctx, char *why, size_t why_size)
+/* The live blocks of one pool are its set bits, less the padding bits
+   past the last block, found a word at a time. */
+static void bitmap_visit_pool(const hl_arenas *a, hl_pool *base, hl_block_visitor fn, void *arg)
 {
-    const bitmap_heap *h = ctx;
-    const hl_pool *rings[HL_POOL_CLASSES];
-    for (uint32_t c = 0; c < HL_POOL_CLASSES; c++) {
-        if (h->usedpools[c].base.count != 0 || h->usedpools[c].base.capacity != 0)
-            return hl_pool_refuse(why, why_size,
-                                  "the ring sentinel of class %u was written", c);
-        rings[c] = &h->usedpools[c].base;
+    (void)a;
+    bitmap_pool *pool = (bitmap_pool *)base;
+    const uint64_t *map = pool_map(pool);
+    uint32_t words = map_words(base->capacity), rest = base->capacity % 64;
+    char *first = (char *)pool + pool->first_offset;
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t live = map[w];
+        if (w == words - 1 && rest != 0)
+            live &= ~(~(uint64_t)0 << rest);
+        for (; live != 0; live &= live - 1) {
+            uint32_t index = w * 64 + (uint32_t)__builtin_ctzll(live);
+            fn(first + (size_t)index * pool->block_size, pool->block_size, arg);
+        }
     }
-    return hl_arenas_validate(&h->arenas, rings, h, bitmap_check_pool, why, why_size);
+}
+
+static const hl_pool_kind bitmap_kind;
+
+static void *bitmap_create(hl_alloc_config *config)
+{
+    return hl_pool_create(config, &bitmap_kind);
 }
 
 static const hl_allocator_ops bitmap_ops = {
@@ -314,8 +303,20 @@ static const hl_allocator_ops bitmap_ops = {
     .realloc = hl_pool_realloc,
     .free = bitmap_free,
     .impl_stats = hl_pool_impl_stats,
-    .validate = bitmap_validate,
+    .validate = hl_pool_validate,
     .print_stats = hl_pool_print_stats,
+    .usable_size = hl_pool_usable_size,
+    .visit_blocks = hl_pool_visit_blocks,
+};
+
+static const hl_pool_kind bitmap_kind = {
+    .ops = &bitmap_ops,
+    .heap_bytes = sizeof(bitmap_heap),
+    .rings_offset = offsetof(bitmap_heap, usedpools),
+    .header_bytes = sizeof(bitmap_pool),
+    .layout = bitmap_layout,
+    .check_pool = bitmap_check_pool,
+    .visit_pool = bitmap_visit_pool,
 };
 
 const hl_allocator_ops *hl_allocator_bitmap_pool(void)

@@ -144,3 +144,39 @@ bool hl_allocator_validate(const hl_allocator *a, char *why, size_t why_size)
     }
     return a->ops->validate ? a->ops->validate(a->ctx, why, why_size) : true;
 }
+
+size_t hl_mem_usable_size(hl_allocator *a, void *block)
+{
+    if (block == NULL || a->ops->usable_size == NULL)
+        return 0;
+    return a->ops->usable_size(a->ctx, block);
+}
+
+bool hl_allocator_visit_blocks(hl_allocator *a, hl_block_visitor fn, void *arg)
+{
+    if (a->ops->visit_blocks == NULL)
+        return false;
+    return a->ops->visit_blocks(a->ctx, fn, arg);
+}
+
+/* Every layer of the chain down to the implementation has the slot: see
+   "A wrapper's context" in allocator.h. */
+bool hl_allocator_can_visit(const hl_allocator *a)
+{
+    for (;; a = *(hl_allocator *const *)a->ctx) {
+        if (a->ops->visit_blocks == NULL)
+            return false;
+        if (!a->ops->is_wrapper)
+            return true;
+    }
+}
+
+bool hl_allocator_can_size(const hl_allocator *a)
+{
+    for (;; a = *(hl_allocator *const *)a->ctx) {
+        if (a->ops->usable_size == NULL)
+            return false;
+        if (!a->ops->is_wrapper)
+            return true;
+    }
+}

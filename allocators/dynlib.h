@@ -45,9 +45,12 @@ typedef struct hl_dynlib_symbol {
     bool optional;    /* when missing, leave the slot NULL rather than fail */
 } hl_dynlib_symbol;
 
-/* A field named after the symbol it holds. */
+/* A field named after the symbol it holds.  (clang-format 14 mangles a
+   stringised name inside braces, hence the guard.) */
+/* clang-format off */
 #define HL_DYNLIB_SYMBOL(table_type, field) {#field, offsetof(table_type, field), false}
 #define HL_DYNLIB_OPTIONAL(table_type, field) {#field, offsetof(table_type, field), true}
+/* clang-format on */
 
 typedef struct hl_dynlib {
     const char *soname;              /* e.g. "libjemalloc.so.2" */

@@ -16,15 +16,18 @@
 #include "registry.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 /* Invariant: `allowed` allocations may still reach `inner`; at 0 every
    allocation fails. */
 typedef struct failafter_context {
-    hl_allocator *inner; /* owned, closed in destroy */
+    hl_allocator *inner; /* first, as allocator.h asks of wrappers; owned */
     uint64_t allowed;    /* allocations still allowed through */
 } failafter_context;
+
+_Static_assert(offsetof(failafter_context, inner) == 0, "a wrapper's context starts with inner");
 
 static bool parse_count(const char *text, uint64_t *out)
 {
@@ -118,6 +121,19 @@ static void failafter_print_stats(void *ctx, void *out)
         c->inner->ops->print_stats(c->inner->ctx, out);
 }
 
+/* Neither counts as an allocation: they only read the inner allocator. */
+static size_t failafter_usable_size(void *ctx, void *block)
+{
+    failafter_context *c = ctx;
+    return hl_mem_usable_size(c->inner, block);
+}
+
+static bool failafter_visit_blocks(void *ctx, hl_block_visitor fn, void *arg)
+{
+    failafter_context *c = ctx;
+    return hl_allocator_visit_blocks(c->inner, fn, arg);
+}
+
 static const hl_allocator_ops failafter_ops = {
     .name = "failafter",
     .description = "the Nth allocation and all later ones fail (failafter=N:ALLOCATOR)",
@@ -131,6 +147,8 @@ static const hl_allocator_ops failafter_ops = {
     .impl_stats = failafter_impl_stats,
     .validate = failafter_validate,
     .print_stats = failafter_print_stats,
+    .usable_size = failafter_usable_size,
+    .visit_blocks = failafter_visit_blocks,
 };
 
 const hl_allocator_ops *hl_allocator_failafter(void)

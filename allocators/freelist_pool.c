@@ -56,6 +56,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct freelist_block {
     struct freelist_block *next; /* next free block of the pool, or NULL */
@@ -88,8 +89,9 @@ _Static_assert(sizeof(freelist_pool) % HL_POOL_ALIGNMENT == 0, "blocks must stay
 
 /*
  * One allocator instance.  usedpools[c] is the sentinel of the ring of
- * class c: its freeblock stays NULL and its count 0, and the ring holds
- * exactly the used pools of class c, the one malloc draws from first.
+ * class c (hl_arenas.rings[c] points at it): its freeblock stays NULL and
+ * its count 0, and the ring holds exactly the used pools of class c, the
+ * one malloc draws from first.
  */
 typedef struct freelist_heap {
     hl_arenas arenas;                         /* first: see hl_pool_destroy and kin */
@@ -106,80 +108,93 @@ static freelist_block *carve(freelist_pool *pool, uint32_t size)
     return block;
 }
 
-/* Every malloc that is not a pop from a list of two or more blocks. */
-static HL_NOINLINE void *freelist_malloc_slow(freelist_heap *h, size_t size)
+/* The link of a free block, read by the allocator itself; the block stays
+   closed to everyone else (pool_track.h).  Empty in ordinary builds. */
+static inline freelist_block *next_free(freelist_block *block)
 {
-    if (size - 1 >= HL_POOL_SMALL_MAX)
-        return hl_raw_malloc(&h->arenas, size, false);
-    uint32_t szidx = (uint32_t)hl_pool_class_of(size),
-             block_size = hl_pool_class_size(szidx);
-    hl_pool *ring = &h->usedpools[szidx].base;
-    freelist_pool *pool = (freelist_pool *)ring->next;
-    if (&pool->base == ring) {
-        pool = (freelist_pool *)hl_arenas_take_pool(&h->arenas);
-        if (pool == NULL)
-            return NULL;
-        if (pool->base.szidx != szidx) { /* else its list is as its last use left it */
-            pool->base.szidx = szidx;
-            pool->base.capacity = h->arenas.class_capacity[szidx];
-            pool->freeblock = NULL;
-            pool->nextoffset = POOL_OVERHEAD;
-            pool->maxnextoffset = (uint32_t)h->arenas.pool_bytes - block_size;
-        }
-        hl_pool_ring_push(ring, &pool->base);
-    }
+    hl_track_open(block, sizeof *block);
+    freelist_block *next = block->next;
+    hl_track_close(block, sizeof *block);
+    return next;
+}
+
+/* ---- the hooks of the shared slow paths (pool_arena.h) ------------------- */
+
+static void freelist_layout(size_t pool_bytes, uint32_t szidx, uint32_t *capacity,
+                            uint32_t *offset)
+{
+    *capacity = (uint32_t)((pool_bytes - POOL_OVERHEAD) / hl_pool_class_size(szidx));
+    *offset = POOL_OVERHEAD;
+}
+
+/* An empty list and every block virgin. */
+static void init_pool(const hl_arenas *a, hl_pool *base)
+{
+    freelist_pool *pool = (freelist_pool *)base;
+    pool->freeblock = NULL;
+    pool->nextoffset = POOL_OVERHEAD;
+    pool->maxnextoffset = (uint32_t)a->pool_bytes - hl_pool_class_size(base->szidx);
+}
+
+/* The first listed block, or the first virgin one of a pool just laid out;
+   when that empties the list, the next virgin block is carved onto it, so
+   a pool on a ring always has a listed block. */
+static void *take_block(hl_pool *base, uint32_t size)
+{
+    freelist_pool *pool = (freelist_pool *)base;
     freelist_block *block = pool->freeblock;
     if (block != NULL)
-        pool->freeblock = block->next;
+        pool->freeblock = next_free(block);
     else
-        block = carve(pool, block_size); /* a pool just initialised */
-    pool->base.count++;
-    if (pool->freeblock == NULL) {
-        if (pool->nextoffset <= pool->maxnextoffset) {
-            pool->freeblock = carve(pool, block_size);
-            pool->freeblock->next = NULL;
-        } else {
-            hl_pool_ring_unlink(&pool->base); /* full */
-        }
+        block = carve(pool, size);
+    if (pool->freeblock == NULL && pool->nextoffset <= pool->maxnextoffset) {
+        pool->freeblock = carve(pool, size);
+        pool->freeblock->next = NULL;
+        hl_track_close(pool->freeblock, size);
     }
     return block;
+}
+
+/* Pushes a block on its pool's list and closes it to everyone else. */
+static inline void put_block(hl_pool *base, void *block)
+{
+    freelist_pool *pool = (freelist_pool *)base;
+    ((freelist_block *)block)->next = pool->freeblock;
+    pool->freeblock = block;
+    hl_track_free(block, hl_pool_class_size(base->szidx));
+}
+
+/* ---- the fast paths ------------------------------------------------------ */
+
+static HL_NOINLINE void *freelist_malloc_slow(freelist_heap *h, size_t size)
+{
+    return hl_pool_malloc_slow(&h->arenas, size, init_pool, take_block);
 }
 
 static void *freelist_malloc(void *ctx, size_t size)
 {
     freelist_heap *h = ctx;
     if (hl_likely(size - 1 < HL_POOL_SMALL_MAX)) {
-        freelist_pool *pool =
-            (freelist_pool *)h->usedpools[hl_pool_class_of(size)].base.next;
+        size_t szidx = hl_pool_class_of(size);
+        freelist_pool *pool = (freelist_pool *)h->usedpools[szidx].base.next;
         freelist_block *block = pool->freeblock;
-        if (hl_likely(block != NULL && block->next != NULL)) {
-            pool->freeblock = block->next;
-            pool->base.count++;
-            return block;
+        if (hl_likely(block != NULL)) {
+            hl_track_open(block, sizeof *block); /* handed out next, or the slow path's */
+            freelist_block *next = block->next;
+            if (hl_likely(next != NULL)) {
+                pool->freeblock = next;
+                pool->base.count++;
+                hl_track_alloc(block, hl_pool_class_size((uint32_t)szidx));
+                return block;
+            }
         }
     }
     return freelist_malloc_slow(h, size);
 }
 
-/* Raw blocks, and pools that were full or become empty. */
 static HL_NOINLINE void freelist_free_slow(freelist_heap *h, void *block)
 {
-    if (!hl_arenas_owns(&h->arenas, block)) {
-        hl_raw_free(&h->arenas, block);
-        return;
-    }
-    freelist_pool *pool = (freelist_pool *)hl_arenas_pool_of(&h->arenas, block);
-    bool was_full = pool->freeblock == NULL;
-    ((freelist_block *)block)->next = pool->freeblock;
-    pool->freeblock = block;
-    if (--pool->base.count == 0) {
-        if (!was_full)
-            hl_pool_ring_unlink(&pool->base);
-        hl_arenas_give_pool(&h->arenas, &pool->base);
-    } else if (was_full) {
-        /* First in the ring, so the next malloc of its class fills it. */
-        hl_pool_ring_push(&h->usedpools[pool->base.szidx].base, &pool->base);
-    }
+    hl_pool_free_slow(&h->arenas, block, put_block);
 }
 
 static void freelist_free(void *ctx, void *block)
@@ -187,10 +202,8 @@ static void freelist_free(void *ctx, void *block)
     freelist_heap *h = ctx;
     if (hl_likely(hl_arenas_owns(&h->arenas, block))) {
         freelist_pool *pool = (freelist_pool *)hl_arenas_pool_of(&h->arenas, block);
-        freelist_block *head = pool->freeblock;
-        if (hl_likely(head != NULL && pool->base.count > 1)) {
-            ((freelist_block *)block)->next = head;
-            pool->freeblock = block;
+        if (hl_likely(pool->freeblock != NULL && pool->base.count > 1)) {
+            put_block(&pool->base, block);
             pool->base.count--;
             return;
         }
@@ -198,39 +211,18 @@ static void freelist_free(void *ctx, void *block)
     freelist_free_slow(h, block);
 }
 
-static const hl_allocator_ops freelist_ops;
-
-static void *freelist_create(hl_alloc_config *config)
-{
-    freelist_heap *h = malloc(sizeof *h);
-    if (h == NULL)
-        return NULL;
-    if (!hl_arenas_init(&h->arenas, &freelist_ops, config->arg, sizeof *h, config->error,
-                        config->error_size)) {
-        free(h);
-        return NULL;
-    }
-    for (uint32_t c = 0; c < HL_POOL_CLASSES; c++) {
-        h->arenas.class_capacity[c] =
-            (uint32_t)((h->arenas.pool_bytes - POOL_OVERHEAD) / hl_pool_class_size(c));
-        h->arenas.class_offset[c] = POOL_OVERHEAD;
-        h->usedpools[c] = (freelist_pool){.base.szidx = c};
-        hl_pool_ring_init(&h->usedpools[c].base);
-    }
-    return h;
-}
+/* ---- the other hooks of the kind ----------------------------------------- */
 
 /* The counting identity and the free list of one carved pool. */
-static bool freelist_check_pool(const void *heap, const hl_pool *base, char *why,
+static bool freelist_check_pool(const hl_arenas *a, const hl_pool *base, char *why,
                                 size_t why_size)
 {
-    const freelist_heap *h = heap;
     const freelist_pool *pool = (const freelist_pool *)base;
     if (base->szidx == HL_POOL_NO_CLASS)
         return true; /* carved, never used: nothing but the prefix is set */
     uint32_t size = hl_pool_class_size(base->szidx);
     uint32_t next = pool->nextoffset, max = pool->maxnextoffset;
-    if (max != h->arenas.pool_bytes - size || next < POOL_OVERHEAD ||
+    if (max != a->pool_bytes - size || next < POOL_OVERHEAD ||
         (next - POOL_OVERHEAD) % size != 0 || next > max + size)
         return hl_pool_refuse(why, why_size,
                               "pool %p of class %u: nextoffset %u, maxnextoffset %u",
@@ -239,7 +231,7 @@ static bool freelist_check_pool(const void *heap, const hl_pool *base, char *why
     uint64_t seen[HL_POOL_MAX_BYTES / HL_POOL_ALIGNMENT / 64];
     for (size_t w = 0; w < (base->capacity + 63) / 64; w++)
         seen[w] = 0;
-    for (const freelist_block *b = pool->freeblock; b != NULL; b = b->next) {
+    for (freelist_block *b = pool->freeblock; b != NULL; b = next_free(b)) {
         uintptr_t offset = (uintptr_t)b - (uintptr_t)pool;
         size_t index = (offset - POOL_OVERHEAD) / size;
         if ((uintptr_t)b < (uintptr_t)pool + POOL_OVERHEAD || offset >= next ||
@@ -261,17 +253,42 @@ static bool freelist_check_pool(const void *heap, const hl_pool *base, char *why
     return true;
 }
 
-static bool freelist_validate(void *ctx, char *why, size_t why_size)
+/*
+ * The live blocks of one pool: the carved blocks below nextoffset that are
+ * not on the free list.  One pass down the list marks its members in a
+ * bitmap of the carved blocks; a full pool (no list) skips even that.  The
+ * live ones are then the clear bits, found a word at a time.
+ */
+static void freelist_visit_pool(const hl_arenas *a, hl_pool *base, hl_block_visitor fn,
+                                void *arg)
 {
-    const freelist_heap *h = ctx;
-    const hl_pool *rings[HL_POOL_CLASSES];
-    for (uint32_t c = 0; c < HL_POOL_CLASSES; c++) {
-        if (h->usedpools[c].freeblock != NULL || h->usedpools[c].base.count != 0)
-            return hl_pool_refuse(why, why_size,
-                                  "the ring sentinel of class %u was written", c);
-        rings[c] = &h->usedpools[c].base;
-    }
-    return hl_arenas_validate(&h->arenas, rings, h, freelist_check_pool, why, why_size);
+    (void)a;
+    freelist_pool *pool = (freelist_pool *)base;
+    uint32_t size = hl_pool_class_size(base->szidx);
+    uint32_t carved = (pool->nextoffset - POOL_OVERHEAD) / size;
+    char *first = (char *)pool + POOL_OVERHEAD;
+    uint64_t listed[HL_POOL_MAX_BYTES / HL_POOL_ALIGNMENT / 64];
+    uint32_t words = (carved + 63) / 64;
+    memset(listed, 0, words * sizeof *listed);
+    if (carved % 64 != 0)
+        listed[words - 1] = ~(uint64_t)0 << (carved % 64); /* past the last carved block */
+    if (base->count != carved)
+        for (freelist_block *b = pool->freeblock; b != NULL; b = next_free(b)) {
+            uint32_t index = (uint32_t)((const char *)b - first) / size;
+            listed[index / 64] |= (uint64_t)1 << (index % 64);
+        }
+    for (uint32_t w = 0; w < words; w++)
+        for (uint64_t live = ~listed[w]; live != 0; live &= live - 1) {
+            uint32_t index = w * 64 + (uint32_t)__builtin_ctzll(live);
+            fn(first + (size_t)index * size, size, arg);
+        }
+}
+
+static const hl_pool_kind freelist_kind;
+
+static void *freelist_create(hl_alloc_config *config)
+{
+    return hl_pool_create(config, &freelist_kind);
 }
 
 static const hl_allocator_ops freelist_ops = {
@@ -285,8 +302,20 @@ static const hl_allocator_ops freelist_ops = {
     .realloc = hl_pool_realloc,
     .free = freelist_free,
     .impl_stats = hl_pool_impl_stats,
-    .validate = freelist_validate,
+    .validate = hl_pool_validate,
     .print_stats = hl_pool_print_stats,
+    .usable_size = hl_pool_usable_size,
+    .visit_blocks = hl_pool_visit_blocks,
+};
+
+static const hl_pool_kind freelist_kind = {
+    .ops = &freelist_ops,
+    .heap_bytes = sizeof(freelist_heap),
+    .rings_offset = offsetof(freelist_heap, usedpools),
+    .header_bytes = sizeof(freelist_pool),
+    .layout = freelist_layout,
+    .check_pool = freelist_check_pool,
+    .visit_pool = freelist_visit_pool,
 };
 
 const hl_allocator_ops *hl_allocator_freelist_pool(void)

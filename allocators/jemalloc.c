@@ -63,6 +63,7 @@ typedef struct jemalloc_api {
     int (*mallctl)(const char *name, void *old, size_t *old_size, void *new_value, size_t new_size);
     void (*malloc_stats_print)(void (*write)(void *out, const char *text), void *out,
                                const char *options);
+    size_t (*malloc_usable_size)(void *block);
 } jemalloc_api;
 
 static const hl_dynlib_symbol jemalloc_symbols[] = {
@@ -72,6 +73,7 @@ static const hl_dynlib_symbol jemalloc_symbols[] = {
     HL_DYNLIB_SYMBOL(jemalloc_api, free),
     HL_DYNLIB_SYMBOL(jemalloc_api, mallctl),
     HL_DYNLIB_SYMBOL(jemalloc_api, malloc_stats_print),
+    HL_DYNLIB_SYMBOL(jemalloc_api, malloc_usable_size),
 };
 
 static const hl_dynlib jemalloc_library = {
@@ -182,6 +184,14 @@ static void jemalloc_free(void *ctx, void *block)
     c->api.free(block);
 }
 
+/* jemalloc's own (the library's symbol, not glibc's: RTLD_LOCAL): the
+   block's size class.  jemalloc cannot list an arena's blocks. */
+static size_t jemalloc_usable_size(void *ctx, void *block)
+{
+    jemalloc_context *c = ctx;
+    return c->api.malloc_usable_size(block);
+}
+
 static void jemalloc_impl_stats(void *ctx, hl_alloc_impl_stats *out)
 {
     jemalloc_context *c = ctx;
@@ -235,6 +245,7 @@ static const hl_allocator_ops jemalloc_ops = {
     .free = jemalloc_free,
     .impl_stats = jemalloc_impl_stats,
     .print_stats = jemalloc_print_stats,
+    .usable_size = jemalloc_usable_size,
 };
 
 const hl_allocator_ops *hl_allocator_jemalloc(void)

@@ -12,6 +12,7 @@
  */
 #include "registry.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 
 /* No state: the C library is process-wide.  The context is a dummy byte so
@@ -61,6 +62,14 @@ static void malloc_impl_stats(void *ctx, hl_alloc_impl_stats *out)
     *out = (hl_alloc_impl_stats){0};
 }
 
+/* Exact for glibc: the chunk's usable bytes, which realloc may grow into.
+   The C library cannot list its blocks, so there is no visit_blocks. */
+static size_t malloc_usable(void *ctx, void *block)
+{
+    (void)ctx;
+    return malloc_usable_size(block);
+}
+
 static const hl_allocator_ops malloc_ops = {
     .name = "malloc",
     .description = "the C library's malloc, every request passed straight through",
@@ -71,6 +80,7 @@ static const hl_allocator_ops malloc_ops = {
     .realloc = malloc_realloc,
     .free = malloc_free,
     .impl_stats = malloc_impl_stats,
+    .usable_size = malloc_usable,
 };
 
 const hl_allocator_ops *hl_allocator_malloc(void)

@@ -37,6 +37,9 @@
 #include <stdlib.h>
 
 typedef struct mi_heap_s mi_heap_t;
+typedef struct mi_heap_area_s mi_heap_area_t; /* read by mimalloc only */
+typedef bool(mi_block_visit_fun)(const mi_heap_t *heap, const mi_heap_area_t *area, void *block,
+                                 size_t block_size, void *arg);
 
 /* The library's entry points; each field is named after its symbol. */
 typedef struct mimalloc_api {
@@ -52,6 +55,9 @@ typedef struct mimalloc_api {
                             size_t *peak_commit, size_t *page_faults);
     void (*mi_stats_print_out)(void (*write)(const char *text, void *out), void *out);
     int (*mi_version)(void);
+    size_t (*mi_usable_size)(const void *block);
+    bool (*mi_heap_visit_blocks)(const mi_heap_t *heap, bool visit_all_blocks,
+                                 mi_block_visit_fun *visitor, void *arg);
 } mimalloc_api;
 
 static const hl_dynlib_symbol mimalloc_symbols[] = {
@@ -65,6 +71,8 @@ static const hl_dynlib_symbol mimalloc_symbols[] = {
     HL_DYNLIB_SYMBOL(mimalloc_api, mi_process_info),
     HL_DYNLIB_SYMBOL(mimalloc_api, mi_stats_print_out),
     HL_DYNLIB_SYMBOL(mimalloc_api, mi_version),
+    HL_DYNLIB_SYMBOL(mimalloc_api, mi_usable_size),
+    HL_DYNLIB_SYMBOL(mimalloc_api, mi_heap_visit_blocks),
 };
 
 static const hl_dynlib mimalloc_library = {
@@ -162,6 +170,40 @@ static void mimalloc_print_stats(void *ctx, void *out)
     c->api.mi_stats_print_out(write_to_file, out);
 }
 
+static size_t mimalloc_usable_size(void *ctx, void *block)
+{
+    mimalloc_context *c = ctx;
+    return c->api.mi_usable_size(block);
+}
+
+/* mi_heap_visit_blocks calls the visitor once per area (page) with a NULL
+   block, then once per live block of the area in address order. */
+typedef struct mimalloc_visit {
+    mimalloc_context *context;
+    hl_block_visitor fn;
+    void *arg;
+} mimalloc_visit;
+
+static bool visit_one(const mi_heap_t *heap, const mi_heap_area_t *area, void *block,
+                      size_t block_size, void *arg)
+{
+    (void)heap, (void)area, (void)block_size;
+    mimalloc_visit *v = arg;
+    if (block != NULL)
+        v->fn(block, v->context->api.mi_usable_size(block), v->arg);
+    return true;
+}
+
+static bool mimalloc_visit_blocks(void *ctx, hl_block_visitor fn, void *arg)
+{
+    mimalloc_context *c = ctx;
+    mimalloc_visit v = {.context = c, .fn = fn, .arg = arg};
+    /* Its result only says whether a visitor stopped the walk, or (2.0)
+       that the heap has no page; visit_one never stops it. */
+    c->api.mi_heap_visit_blocks(c->heap, true, visit_one, &v);
+    return true;
+}
+
 static bool mimalloc_available(char *why, size_t why_size)
 {
     return hl_dynlib_available(&mimalloc_library, why, why_size);
@@ -179,6 +221,8 @@ static const hl_allocator_ops mimalloc_ops = {
     .free = mimalloc_free,
     .impl_stats = mimalloc_impl_stats,
     .print_stats = mimalloc_print_stats,
+    .usable_size = mimalloc_usable_size,
+    .visit_blocks = mimalloc_visit_blocks,
 };
 
 const hl_allocator_ops *hl_allocator_mimalloc(void)

@@ -15,6 +15,7 @@
  * which CPython's geometry never has.
  */
 #include "pool_arena.h"
+#include "pool_track.h"
 
 #include <malloc.h>
 #include <stdarg.h>
@@ -75,7 +76,7 @@ static bool parse_bytes(const char **text, size_t *out)
 
 /* ---- set-up and tear-down ---------------------------------------------- */
 
-bool hl_arenas_init(hl_arenas *a, const hl_allocator_ops *ops, const char *arg,
+bool hl_arenas_init(hl_arenas *a, const hl_pool_kind *kind, const char *arg,
                     size_t instance_bytes, char *error, size_t error_size)
 {
     size_t pool = HL_POOL_DEFAULT_BYTES, arena = HL_ARENA_DEFAULT_BYTES;
@@ -100,7 +101,7 @@ bool hl_arenas_init(hl_arenas *a, const hl_allocator_ops *ops, const char *arg,
             HL_ARENA_MAX_BYTES);
 
     memset(a, 0, sizeof *a);
-    a->ops = ops;
+    a->kind = kind;
     a->pool_bytes = pool;
     a->pool_mask = ~(uintptr_t)(pool - 1);
     a->arena_bytes = arena;
@@ -128,11 +129,28 @@ bool hl_arenas_init(hl_arenas *a, const hl_allocator_ops *ops, const char *arg,
     return true;
 }
 
+/* Unmaps an arena, leaving no poison behind for whoever maps there next. */
+static void unmap_arena(const hl_arenas *a, uintptr_t address)
+{
+    hl_track_open((void *)address, a->arena_bytes);
+    munmap((void *)address, a->arena_bytes);
+}
+
+static void release_block(void *block, size_t usable, void *arg)
+{
+    (void)arg;
+    hl_track_free(block, usable);
+}
+
+static void visit_pools(const hl_arenas *a, hl_block_visitor fn, void *arg);
+
 static void release_all(hl_arenas *a)
 {
+    if (hl_track_release_at_destroy())
+        visit_pools(a, release_block, NULL);
     for (uint32_t i = 0; i < a->table_size; i++)
         if (a->table[i].address != 0)
-            munmap((void *)a->table[i].address, a->arena_bytes);
+            unmap_arena(a, a->table[i].address);
     free(a->table);
     for (hl_raw_link *link = a->raw.next, *next; link != &a->raw; link = next) {
         next = link->next;
@@ -227,6 +245,7 @@ static hl_arena *new_arena(hl_arenas *a)
     void *base = map_arena(a);
     if (base == NULL)
         return NULL;
+    hl_track_open(base, a->arena_bytes);
     if (!radix_mark(a, (uintptr_t)base, true)) {
         munmap(base, a->arena_bytes);
         return NULL;
@@ -293,7 +312,7 @@ hl_pool *hl_arenas_take_pool(hl_arenas *a)
 static void release_arena(hl_arenas *a, hl_arena *arena)
 {
     radix_mark(a, arena->address, false); /* cannot fail: its nodes exist */
-    munmap((void *)arena->address, a->arena_bytes);
+    unmap_arena(a, arena->address);
     arena->address = 0;
     arena->nextarena = a->unused;
     a->unused = arena;
@@ -396,6 +415,27 @@ void hl_raw_free(hl_arenas *a, void *block)
 
 /* ---- vtable entries --------------------------------------------------- */
 
+void *hl_pool_create(hl_alloc_config *config, const hl_pool_kind *kind)
+{
+    hl_arenas *a = malloc(kind->heap_bytes);
+    if (a == NULL)
+        return NULL;
+    if (!hl_arenas_init(a, kind, config->arg, kind->heap_bytes, config->error,
+                        config->error_size)) {
+        free(a);
+        return NULL;
+    }
+    for (uint32_t c = 0; c < HL_POOL_CLASSES; c++) {
+        kind->layout(a->pool_bytes, c, &a->class_capacity[c], &a->class_offset[c]);
+        hl_pool *ring = (hl_pool *)((char *)a + kind->rings_offset + c * kind->header_bytes);
+        memset(ring, 0, kind->header_bytes); /* count and capacity 0: see the fast paths */
+        ring->szidx = c;
+        hl_pool_ring_init(ring);
+        a->rings[c] = ring;
+    }
+    return a;
+}
+
 void hl_pool_destroy(void *ctx)
 {
     release_all(ctx);
@@ -407,7 +447,7 @@ void *hl_pool_calloc(void *ctx, size_t nelem, size_t elsize)
     size_t size = nelem * elsize; /* the dispatch layer rules out overflow */
     if (size - 1 >= HL_POOL_SMALL_MAX)
         return hl_raw_malloc(ctx, size, true);
-    void *block = ((hl_arenas *)ctx)->ops->malloc(ctx, size);
+    void *block = ((hl_arenas *)ctx)->kind->ops->malloc(ctx, size);
     if (block != NULL)
         memset(block, 0, size);
     return block;
@@ -429,10 +469,41 @@ void *hl_pool_realloc(void *ctx, void *block, size_t size)
             return block;
         keep = size;
     }
-    void *moved = a->ops->malloc(ctx, size);
+    void *moved = a->kind->ops->malloc(ctx, size);
     if (moved == NULL)
         return NULL;
     memcpy(moved, block, keep);
-    a->ops->free(ctx, block);
+    a->kind->ops->free(ctx, block);
     return moved;
+}
+
+size_t hl_pool_usable_size(void *ctx, void *block)
+{
+    hl_arenas *a = ctx;
+    if (hl_arenas_owns(a, block))
+        return hl_pool_class_size(hl_arenas_pool_of(a, block)->szidx);
+    return malloc_usable_size((hl_raw_link *)block - 1) - sizeof(hl_raw_link);
+}
+
+static void visit_pools(const hl_arenas *a, hl_block_visitor fn, void *arg)
+{
+    for (uint32_t i = 0; i < a->table_size; i++) {
+        const hl_arena *arena = &a->table[i];
+        if (arena->address == 0)
+            continue;
+        for (char *p = (char *)arena->address; p < arena->pool_address; p += a->pool_bytes) {
+            hl_pool *pool = (hl_pool *)p;
+            if (pool->count > 0)
+                a->kind->visit_pool(a, pool, fn, arg);
+        }
+    }
+}
+
+bool hl_pool_visit_blocks(void *ctx, hl_block_visitor fn, void *arg)
+{
+    const hl_arenas *a = ctx;
+    visit_pools(a, fn, arg);
+    for (const hl_raw_link *link = a->raw.next; link != &a->raw; link = link->next)
+        fn((void *)(link + 1), malloc_usable_size((void *)link) - sizeof *link, arg);
+    return true;
 }

@@ -54,6 +54,7 @@
 #define HEAPLAB_POOL_ARENA_H
 
 #include "allocator.h"
+#include "pool_track.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -180,6 +181,32 @@ typedef struct hl_radix_mid {
 } hl_radix_mid;
 
 /*
+ * A kind of pool: what a pool allocator tells the shared code about itself.
+ * The allocator's instance is one struct from malloc (heap_bytes long)
+ * whose first member is its hl_arenas, with one ring sentinel per size
+ * class at rings_offset, each a whole pool header of header_bytes, so that
+ * its fast paths can read a sentinel as they read a pool.  The hooks are
+ * what differs between the pools: where blocks start (layout), what only
+ * the allocator can check of a pool (check_pool, called for every carved
+ * pool), and which of a pool's blocks are live (visit_pool, called for a
+ * carved pool with count > 0; it must call fn for each live block in
+ * address order).  How a block is taken from or given back to a pool is
+ * handed to the shared slow paths below as function arguments instead, so
+ * that they are inlined into each allocator's slow path without an
+ * indirect call.
+ */
+typedef struct hl_arenas hl_arenas;
+typedef struct hl_pool_kind {
+    const hl_allocator_ops *ops; /* its vtable: calloc, realloc call its malloc, free */
+    size_t heap_bytes;           /* its instance struct, hl_arenas first */
+    size_t rings_offset;         /* offset of the sentinel of class 0 in it */
+    size_t header_bytes;         /* one pool header: the stride of the sentinels */
+    void (*layout)(size_t pool_bytes, uint32_t szidx, uint32_t *capacity, uint32_t *offset);
+    bool (*check_pool)(const hl_arenas *a, const hl_pool *pool, char *why, size_t why_size);
+    void (*visit_pool)(const hl_arenas *a, hl_pool *pool, hl_block_visitor fn, void *arg);
+} hl_pool_kind;
+
+/*
  * The arena layer of one allocator instance.
  *
  * Usable list: the live arenas with nfreepools > 0, doubly linked from
@@ -200,8 +227,9 @@ typedef struct hl_radix_mid {
  * mapped_bytes == arenas_live * arena_bytes + raw_bytes + bookkeeping_bytes
  * <= peak_mapped_bytes; raw_blocks == |raw ring|.
  */
-typedef struct hl_arenas {
-    const hl_allocator_ops *ops;              /* the pool allocator this layer serves */
+struct hl_arenas {
+    const hl_pool_kind *kind;                 /* the pool allocator this layer serves */
+    hl_pool *rings[HL_POOL_CLASSES];          /* its ring sentinel of each class */
     size_t pool_bytes;                        /* POOL_BYTES */
     uintptr_t pool_mask;                      /* ~(POOL_BYTES - 1): block -> its pool */
     size_t arena_bytes;                       /* ARENA_BYTES */
@@ -233,12 +261,12 @@ typedef struct hl_arenas {
     size_t bookkeeping_bytes;  /* instance, table, fingers, radix nodes */
     size_t mapped_bytes;       /* everything above, plus the arenas */
     size_t peak_mapped_bytes;  /* high-water mark of mapped_bytes */
-} hl_arenas;
+};
 
 /* Parses "POOL_BYTES,ARENA_BYTES" (NULL: the default) and sets up an empty
-   layer for the allocator ops; instance_bytes is the size of the struct that
-   holds it.  On failure writes the reason to error and holds nothing. */
-bool hl_arenas_init(hl_arenas *a, const hl_allocator_ops *ops, const char *arg,
+   layer for the allocator `kind`; instance_bytes is the size of the struct
+   that holds it.  On failure writes the reason to error and holds nothing. */
+bool hl_arenas_init(hl_arenas *a, const hl_pool_kind *kind, const char *arg,
                     size_t instance_bytes, char *error, size_t error_size);
 
 /* An empty pool from the fullest usable arena, mapping an arena when none
@@ -273,42 +301,120 @@ static inline hl_pool *hl_arenas_pool_of(const hl_arenas *a, const void *block)
 void *hl_raw_malloc(hl_arenas *a, size_t size, bool zero);
 void hl_raw_free(hl_arenas *a, void *block);
 
+/* ---- the slow paths shared by the pool allocators ------------------------- */
+
+/* Lays out a pool for class szidx after its last use for another class
+   (or none); base.szidx and base.capacity are set already. */
+typedef void (*hl_pool_init_fn)(const hl_arenas *a, hl_pool *pool);
+/* Takes a free block of block_size bytes (the pool's class size, which the
+   caller has at hand) from a used pool and returns it; the pool's count is
+   raised by the caller afterwards. */
+typedef void *(*hl_pool_take_fn)(hl_pool *pool, uint32_t block_size);
+/* Marks a block of a pool free (and announces it: pool_track.h); the
+   pool's count is lowered by the caller afterwards. */
+typedef void (*hl_pool_put_fn)(hl_pool *pool, void *block);
+
+#if defined(__GNUC__)
+#define HL_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define HL_ALWAYS_INLINE inline
+#endif
+
+/*
+ * Every malloc a fast path leaves: a raw request, a class with no used pool
+ * (a pool is taken from the arenas and laid out if its last use was another
+ * class), and whatever the kind's fast path declined.  A pool whose last
+ * free block is taken leaves its ring: it is full.
+ */
+static HL_ALWAYS_INLINE void *hl_pool_malloc_slow(hl_arenas *a, size_t size,
+                                                  hl_pool_init_fn init, hl_pool_take_fn take)
+{
+    if (size - 1 >= HL_POOL_SMALL_MAX)
+        return hl_raw_malloc(a, size, false);
+    uint32_t szidx = (uint32_t)hl_pool_class_of(size), block_size = hl_pool_class_size(szidx);
+    hl_pool *ring = a->rings[szidx], *pool = ring->next;
+    if (pool == ring) {
+        pool = hl_arenas_take_pool(a);
+        if (pool == NULL)
+            return NULL;
+        if (pool->szidx != szidx) { /* else it is as its last use left it */
+            hl_track_open(pool + 1, a->pool_bytes - sizeof *pool);
+            pool->szidx = szidx;
+            pool->capacity = a->class_capacity[szidx];
+            init(a, pool);
+        }
+        hl_pool_ring_push(ring, pool);
+    }
+    void *block = take(pool, block_size);
+    if (++pool->count == pool->capacity)
+        hl_pool_ring_unlink(pool); /* full */
+    hl_track_alloc(block, block_size);
+    return block;
+}
+
+/*
+ * Every free a fast path leaves: a raw block, a pool that was full (it goes
+ * first on its ring, so the next malloc of its class fills it) and a pool
+ * that becomes empty (it goes back to its arena).
+ */
+static HL_ALWAYS_INLINE void hl_pool_free_slow(hl_arenas *a, void *block, hl_pool_put_fn put)
+{
+    if (!hl_arenas_owns(a, block)) {
+        hl_raw_free(a, block);
+        return;
+    }
+    hl_pool *pool = hl_arenas_pool_of(a, block);
+    bool was_full = pool->count == pool->capacity;
+    put(pool, block);
+    if (--pool->count == 0) {
+        if (!was_full)
+            hl_pool_ring_unlink(pool);
+        hl_arenas_give_pool(a, pool);
+    } else if (was_full) {
+        hl_pool_ring_push(a->rings[pool->szidx], pool);
+    }
+}
+
 /* ---- vtable entries shared by the pool allocators ------------------------ */
 
 /*
- * A pool allocator's instance is one struct from malloc whose first member
- * is its hl_arenas, so these take the instance itself as ctx and serve as
- * the allocator's vtable entries directly.  calloc and realloc call back
- * into the allocator's own malloc and free through hl_arenas.ops; realloc
+ * These take the instance itself as ctx (its hl_arenas comes first) and
+ * serve as the allocator's vtable entries directly.  hl_pool_create makes
+ * an instance of a kind: the arena layer, the class layouts and empty rings
+ * (the allocator's create passes its kind).  calloc and realloc call back
+ * into the allocator's own malloc and free through hl_arenas.kind; realloc
  * follows obmalloc: a block stays put when its class still fits it and at
  * most a quarter would be wasted, and a raw block stays raw.  destroy
  * unmaps every arena and frees every raw block, live or not, then all the
- * bookkeeping and the instance.  impl_stats and print_stats are in
- * pool_stats.c; print_stats writes a sys._debugmallocstats-like report to
- * out (a FILE *).
+ * bookkeeping and the instance (under memcheck it first releases every
+ * live pool block it announced: pool_track.h).  usable_size is a pool
+ * block's class size, or what the C library gives a raw block behind its
+ * link.  visit_blocks walks every carved pool that has live blocks in
+ * arena-table order and address order within an arena, handing each to
+ * the kind's visit_pool, then every raw block.  impl_stats, print_stats
+ * and validate are in pool_stats.c; print_stats writes a
+ * sys._debugmallocstats-like report to out (a FILE *).
  */
+void *hl_pool_create(hl_alloc_config *config, const hl_pool_kind *kind);
 void hl_pool_destroy(void *ctx);
 void *hl_pool_calloc(void *ctx, size_t nelem, size_t elsize);
 void *hl_pool_realloc(void *ctx, void *block, size_t size);
+size_t hl_pool_usable_size(void *ctx, void *block);
+bool hl_pool_visit_blocks(void *ctx, hl_block_visitor fn, void *arg);
 void hl_pool_impl_stats(void *ctx, hl_alloc_impl_stats *out);
 void hl_pool_print_stats(void *ctx, void *out);
 
-/* ---- validation (pool_stats.c) ------------------------------------------- */
+/*
+ * validate: every invariant written above, then each ring sentinel (count
+ * and capacity 0, every byte past its prefix 0: the fast paths read them),
+ * each carved pool's prefix, the kind's check_pool of it, and each class
+ * ring.  False with the first violation in why.
+ */
+bool hl_pool_validate(void *ctx, char *why, size_t why_size);
 
 /* Writes the message to why (when there is room) and returns false; shared
    by validation and by hl_arenas_init's refusals (pool_arena.c). */
 __attribute__((format(printf, 3, 4))) bool hl_pool_refuse(char *why, size_t why_size,
                                                           const char *format, ...);
-
-/*
- * Checks every invariant written above, then each carved pool's prefix and
- * each class ring (rings[c] is the sentinel of class c), calling check on
- * each carved pool for what only the allocator knows.  False with the first
- * violation in why.
- */
-typedef bool (*hl_pool_check)(const void *heap, const hl_pool *pool, char *why,
-                              size_t why_size);
-bool hl_arenas_validate(const hl_arenas *a, const hl_pool *const rings[HL_POOL_CLASSES],
-                        const void *heap, hl_pool_check check, char *why, size_t why_size);
 
 #endif

@@ -11,7 +11,7 @@
  * arena counters, the bytes in blocks, empty pools, pool headers and
  * quantization, and last the raw blocks, bookkeeping and mapped bytes.
  *
- * Validation.  hl_arenas_validate re-encodes, as code, each invariant
+ * Validation.  hl_pool_validate re-encodes, as code, each invariant
  * written in pool_arena.h, so the conformance suites and debug builds can
  * ask for it after any operation:
  *   pools     a carved pool names its own arena, has a class (or none and
@@ -94,7 +94,7 @@ void hl_pool_print_stats(void *ctx, void *out)
             "%s: %zu-byte pools in %zu-byte arenas (%u pools each)\n\n"
             "class   size   num pools   blocks in use  avail blocks\n"
             "-----   ----   ---------   -------------  ------------\n",
-            a->ops->name, a->pool_bytes, a->arena_bytes, a->pools_per_arena);
+            a->kind->ops->name, a->pool_bytes, a->arena_bytes, a->pools_per_arena);
     for (uint32_t c = 0; c < HL_POOL_CLASSES; c++)
         if (pools[c] != 0)
             fprintf(f, "%5u   %4u   %9zu   %13zu  %12zu\n", c, hl_pool_class_size(c),
@@ -147,9 +147,8 @@ static bool check_pool_prefix(const hl_arenas *a, const hl_arena *arena,
     return true;
 }
 
-static bool check_arena(const hl_arenas *a, const hl_arena *arena, const void *heap,
-                        hl_pool_check check, size_t used_pools[], char *why,
-                        size_t why_size)
+static bool check_arena(const hl_arenas *a, const hl_arena *arena, size_t used_pools[],
+                        char *why, size_t why_size)
 {
     uintptr_t base = arena->address, carved_end = (uintptr_t)arena->pool_address;
     const void *at = (const void *)base;
@@ -179,7 +178,7 @@ static bool check_arena(const hl_arenas *a, const hl_arena *arena, const void *h
     for (char *p = (char *)base; p < arena->pool_address; p += a->pool_bytes) {
         const hl_pool *pool = (const hl_pool *)p;
         if (!check_pool_prefix(a, arena, pool, why, why_size) ||
-            !check(heap, pool, why, why_size))
+            !a->kind->check_pool(a, pool, why, why_size))
             return false;
         if (pool->count == 0)
             empty++;
@@ -282,9 +281,27 @@ static bool check_ring(const hl_arenas *a, const hl_pool *sentinel, uint32_t szi
     return true;
 }
 
-bool hl_arenas_validate(const hl_arenas *a, const hl_pool *const rings[HL_POOL_CLASSES],
-                        const void *heap, hl_pool_check check, char *why, size_t why_size)
+/* The sentinels are never written after create: the fast paths rely on
+   reading count 0, capacity 0 and a NULL free list in them. */
+static bool check_sentinels(const hl_arenas *a, char *why, size_t why_size)
 {
+    for (uint32_t c = 0; c < HL_POOL_CLASSES; c++) {
+        const hl_pool *ring = a->rings[c];
+        const unsigned char *rest = (const unsigned char *)(ring + 1);
+        bool clear = ring->count == 0 && ring->capacity == 0 && ring->szidx == c;
+        for (size_t i = 0; clear && i < a->kind->header_bytes - sizeof *ring; i++)
+            clear = rest[i] == 0;
+        if (!clear)
+            return FAIL("the ring sentinel of class %u was written", c);
+    }
+    return true;
+}
+
+bool hl_pool_validate(void *ctx, char *why, size_t why_size)
+{
+    const hl_arenas *a = ctx;
+    if (!check_sentinels(a, why, why_size))
+        return false;
     size_t used_pools[HL_POOL_CLASSES] = {0};
     size_t live = 0, with_free = 0, wholly_free = 0, unused = 0, on_unused = 0;
     for (uint32_t i = 0; i < a->table_size; i++) {
@@ -293,7 +310,7 @@ bool hl_arenas_validate(const hl_arenas *a, const hl_pool *const rings[HL_POOL_C
             unused++;
             continue;
         }
-        if (!check_arena(a, arena, heap, check, used_pools, why, why_size))
+        if (!check_arena(a, arena, used_pools, why, why_size))
             return false;
         live++;
         with_free += arena->nfreepools > 0;
@@ -320,7 +337,7 @@ bool hl_arenas_validate(const hl_arenas *a, const hl_pool *const rings[HL_POOL_C
         return FAIL("mapped bytes %zu (peak %zu), should be %zu", a->mapped_bytes,
                     a->peak_mapped_bytes, mapped);
     for (uint32_t c = 0; c < HL_POOL_CLASSES; c++)
-        if (!check_ring(a, rings[c], c, used_pools[c], why, why_size))
+        if (!check_ring(a, a->rings[c], c, used_pools[c], why, why_size))
             return false;
     return true;
 }

@@ -50,6 +50,7 @@ typedef struct tcmalloc_api {
     void (*MallocExtension_MarkThreadIdle)(void);
     void (*MallocExtension_ReleaseFreeMemory)(void);
     void (*MallocExtension_GetStats)(char *buffer, int buffer_length);
+    size_t (*tc_malloc_size)(void *block);
 } tcmalloc_api;
 
 static const hl_dynlib_symbol tcmalloc_symbols[] = {
@@ -61,6 +62,7 @@ static const hl_dynlib_symbol tcmalloc_symbols[] = {
     HL_DYNLIB_SYMBOL(tcmalloc_api, MallocExtension_MarkThreadIdle),
     HL_DYNLIB_SYMBOL(tcmalloc_api, MallocExtension_ReleaseFreeMemory),
     HL_DYNLIB_SYMBOL(tcmalloc_api, MallocExtension_GetStats),
+    HL_DYNLIB_SYMBOL(tcmalloc_api, tc_malloc_size),
 };
 
 static const hl_dynlib tcmalloc_library = {
@@ -127,6 +129,13 @@ static void tcmalloc_free(void *ctx, void *block)
     c->api.tc_free(block);
 }
 
+/* The block's size class.  tcmalloc cannot list the blocks of its heap. */
+static size_t tcmalloc_usable_size(void *ctx, void *block)
+{
+    tcmalloc_context *c = ctx;
+    return c->api.tc_malloc_size(block);
+}
+
 static void tcmalloc_impl_stats(void *ctx, hl_alloc_impl_stats *out)
 {
     tcmalloc_context *c = ctx;
@@ -172,6 +181,7 @@ static const hl_allocator_ops tcmalloc_ops = {
     .free = tcmalloc_free,
     .impl_stats = tcmalloc_impl_stats,
     .print_stats = tcmalloc_print_stats,
+    .usable_size = tcmalloc_usable_size,
 };
 
 const hl_allocator_ops *hl_allocator_tcmalloc(void)

@@ -1,8 +1,32 @@
 /*
  * collectors/collector.h — the collector layer of heaplab.
  *
+ *      object model (objects/)            gc module (collectors/gcmodule.c)
+ *            |  hl_collector_track / on_alloc / ...   (inline, below)
+ *            v
+ *      +-------------------------------+
+ *      |  hl_collector (dispatch)      |  defaults for every optional slot,
+ *      |  + the gc module's state      |  stress scheduling, validate tiers,
+ *      +-------------------------------+  gc.garbage, callbacks, debug flags
+ *            |  ops.collect(ctx, g) ...
+ *            v
+ *      implementation: none, stw, generational, ...  (one .c file each)
+ *            |  hl_gc_run / hl_gc_deduce_unreachable / hl_gc_handle_garbage
+ *            v
+ *      shared phases: gc_core.c (trial deletion), gc_garbage.c (finalizers,
+ *      weak references, gc.garbage, delete)
+ *
+ * A collector is one .c file whose only external symbol returns its
+ * `static const hl_collector_ops`, plus one line in collectors/registry.c.
+ * It sets only the slots it has: hl_collector_open() copies the table and
+ * fills every NULL slot with the default written next to it below.
+ *
+ * ---- the GC header of a list collector -----------------------------------
+ *
  * Every container object (a type with HL_TYPE_CONTAINER) is allocated with
- * the collector's header in front of it, as CPython's PyGC_Head:
+ * `header_size` bytes in front of it.  A list collector (every collector
+ * without HL_GC_WALKS_HEAP) has header_size >= 16 and the last 16 bytes are
+ * an hl_gc_head, CPython's PyGC_Head:
  *
  *     allocation start                       object pointer
  *     v                                      v
@@ -12,28 +36,39 @@
  *     |  16, may be 0) |                   |                  |      |
  *     +----------------+-------------------+-------------------------+
  *
- * The size in front is the collector's `header_size` (a multiple of 16, at
- * least sizeof(hl_gc_head)); the hl_gc_head always sits right before the
- * object, so the object model and the shared phases (gc_core.c) reach it
- * without knowing which collector runs.
- *
- * Meaning of the hl_gc_head words, as CPython's gc (3.8 and later):
- *
  *   next   0 when the object is not tracked.  When tracked, the address of
- *          the next head in its list.  During move_unreachable, bit 0
- *          (HL_GC_NEXT_UNREACHABLE) marks members of the tentatively
- *          unreachable list; it is cleared before any other code runs.
+ *          the next head in its list (16-byte aligned) plus bits 0..3:
+ *            bit 0      HL_GC_NEXT_UNREACHABLE  member of the tentatively
+ *                       unreachable list during move_unreachable only
+ *            bits 1..3  HL_GC_NEXT_SPARE  the collector's own per-object
+ *                       bits (an old-space or visited bit); every list
+ *                       function keeps them as they are
  *   prev   bits 0..1 are flags, the rest (>> HL_GC_PREV_SHIFT) is either the
- *          previous head's address (heads are 16-byte aligned, so the low
- *          bits are free) or, during a collection, gc_refs:
+ *          previous head's address or, during a collection, gc_refs:
  *            bit 0  HL_GC_PREV_FINALIZED   the PEP 442 finalizer has run
  *            bit 1  HL_GC_PREV_COLLECTING  in the set being collected
  *
- * Who guarantees what.  The runtime (objects/) calls track() only on an
- * untracked container and untrack() only on a tracked one, and never during
- * the phases of a collection in which lists are not well formed (finalizers
- * and weak reference callbacks run only after the lists are whole again).
- * hl_gc_collect() refuses re-entry, so collect() is never nested.
+ * ---- what a heap-walking collector must provide ---------------------------
+ *
+ * A collector with HL_GC_WALKS_HEAP keeps no lists (CPython's free-threaded
+ * collector): it may declare header_size 0 and finds its objects by walking
+ * the allocator's blocks.  The layer then never reads a header word, so it
+ * must set every slot marked [walker] below: track, untrack, is_tracked,
+ * is_finalized, set_finalized, reset_object, for_each, collect, freeze,
+ * unfreeze, freeze_count.  Its per-object state (tracked bit, finalized bit,
+ * gc_refs during a collection) lives where it chooses: a header of its own
+ * (header_size 16 without list links) or spare bits of the object.  For
+ * the garbage phases it builds the unreachable set as an hl_gc_head list
+ * only if it has a header; otherwise it calls the object model directly
+ * (hl_type.finalize, clear; hl_weakrefs_clear_and_call) as gc_garbage.c
+ * does, and reports counts through hl_gc_run_begin/hl_gc_run_end.
+ *
+ * Who guarantees what.  The object model calls track() only on an untracked
+ * container and untrack() only on a tracked one, and never while the phases
+ * of a collection have lists half-formed (finalizers and weakref callbacks
+ * run only after the lists are whole again).  The layer refuses a collection
+ * while one runs (collect() from a finalizer returns 0), so ops.collect is
+ * never nested; generations passed to collect are in range.
  */
 #ifndef HEAPLAB_COLLECTOR_H
 #define HEAPLAB_COLLECTOR_H
@@ -44,6 +79,7 @@
 
 typedef struct hl_object hl_object;
 typedef struct hl_runtime hl_runtime;
+typedef struct hl_collector hl_collector;
 
 typedef struct hl_gc_head {
     uintptr_t next; /* see above */
@@ -51,10 +87,22 @@ typedef struct hl_gc_head {
 } hl_gc_head;
 
 #define HL_GC_NEXT_UNREACHABLE ((uintptr_t)1)
+#define HL_GC_NEXT_SPARE ((uintptr_t)0xe)
+#define HL_GC_NEXT_MASK (~(uintptr_t)0xf)
 #define HL_GC_PREV_FINALIZED ((uintptr_t)1)
 #define HL_GC_PREV_COLLECTING ((uintptr_t)2)
 #define HL_GC_PREV_SHIFT 2
 #define HL_GC_PREV_MASK (~(uintptr_t)0 << HL_GC_PREV_SHIFT)
+
+static inline hl_gc_head *hl_gc_head_of(const hl_object *op)
+{
+    return (hl_gc_head *)op - 1;
+}
+
+static inline hl_object *hl_object_of(const hl_gc_head *gc)
+{
+    return (hl_object *)(gc + 1);
+}
 
 #define HL_GC_GENERATIONS 3 /* the most any collector reports counts for */
 
@@ -68,71 +116,196 @@ typedef struct hl_gc_generation_stats {
 typedef struct hl_gc_stats {
     hl_gc_generation_stats generation[HL_GC_GENERATIONS];
     uint64_t finalizers_called; /* PEP 442 finalizers run by collections */
-    uint64_t objects_visited;   /* heads walked by update_refs, all collections */
+    uint64_t objects_visited;   /* objects examined, all collections */
     uint64_t collect_ns;        /* wall time inside collections */
 } hl_gc_stats;
 
-typedef struct hl_gc_config {
-    const char *arg; /* the text after '=' in "--gc name=arg", or NULL */
-    char *error;     /* create() may write a reason here on failure */
-    size_t error_size;
-} hl_gc_config;
+/* Capabilities: the harness, the suites and the layer decide on these,
+   never on a collector's name. */
+enum {
+    HL_GC_FINDS_CYCLES = 1u << 0,  /* collect() frees unreachable cycles */
+    HL_GC_AUTOMATIC = 1u << 1,     /* collects from on_alloc; NAME=stress works */
+    HL_GC_WALKS_HEAP = 1u << 2,    /* no hl_gc_head lists: see above */
+    HL_GC_MARKS_ROOTS = 1u << 3,   /* reads hl_roots_for_each before trial deletion */
+    HL_GC_INCREMENTS = 1u << 4,    /* collect(1) is one increment of an old space
+                                      scanned in slices (CPython 3.14), not a
+                                      generation: its set is not predictable */
+    HL_GC_SPARE_BITS = 1u << 5,    /* keeps its own state in next's spare bits */
+};
 
 /*
- * One collector.  Each lives in its own .c file whose only external symbol
- * returns its `static const` table; collectors/registry.c lists them.
+ * The state every collector's context starts with (its first member), made
+ * and initialised by the layer: `space` are its generation lists (youngest
+ * first; a single-space collector uses space[0]), `permanent` what
+ * gc.freeze() set aside.  The default slots work on these.  Invariant (list
+ * collectors): space[0..generations) and permanent together hold exactly
+ * the tracked containers, each once.
+ */
+typedef struct hl_gc_base {
+    hl_runtime *rt;            /* the stack: for the shared phases */
+    hl_collector *collector;   /* the dispatch object that owns this state */
+    hl_gc_head space[HL_GC_GENERATIONS]; /* tracked objects, by generation */
+    hl_gc_head permanent;      /* frozen by gc.freeze() */
+    bool enabled;              /* gc.enable(): automatic collection allowed */
+    bool stress;               /* NAME=stress: a collection at every container allocation */
+    hl_gc_stats stats;         /* gc.get_stats(), kept by hl_gc_run */
+} hl_gc_base;
+
+/* Passed to ops.for_each for every space, permanent included (the
+   runtime's reclaim at destroy); -1 is every space gc.get_objects() lists. */
+#define HL_GC_EVERY_SPACE (-2)
+
+typedef void (*hl_gc_object_fn)(hl_object *op, void *arg);
+
+/*
+ * One collector.  Slots marked "default:" may be NULL.
  */
 typedef struct hl_collector_ops {
     const char *name;        /* short name used with --gc */
     const char *description; /* one line for `heaplab list` */
-    size_t header_size;      /* bytes before each container, see above */
-    int generations;         /* 1 for single-space collectors */
+    unsigned flags;          /* HL_GC_* */
+    size_t header_size;      /* default: sizeof(hl_gc_head); 0 only with WALKS_HEAP */
+    int generations;         /* default: 1 */
+    size_t state_size;       /* bytes of the context; default: sizeof(hl_gc_base) */
 
-    void *(*create)(hl_runtime *rt, hl_gc_config *config);
-    /* Called with no tracked objects left (the runtime reclaims them first). */
+    /* Reads the text after '=' in "--gc name=arg" (NULL without one) into
+       the context, which is zeroed and has its base set.  Returns false
+       with a reason in `error`.  Default: rejects any argument.  "stress"
+       is handled by the layer before this for HL_GC_AUTOMATIC collectors. */
+    bool (*configure)(void *ctx, const char *arg, char *error, size_t error_size);
+    /* Releases what configure took; the layer frees the context.
+       Default: nothing.  Called with no tracked objects left. */
     void (*destroy)(void *ctx);
 
+    /* [walker] Default: append to space[0] / unlink. */
     void (*track)(void *ctx, hl_object *op);
     void (*untrack)(void *ctx, hl_object *op);
 
-    /* A tracked container was allocated (before it is tracked) or freed.
-       Automatic collection, where the collector has it, starts from here. */
+    /* A container was allocated (before it is tracked) or freed.  Automatic
+       collection starts from on_alloc.  Default: nothing. */
     void (*on_alloc)(void *ctx);
     void (*on_dealloc)(void *ctx);
+    /* Which generation automatic collection would collect now, or -1 for
+       none: the stress schedule collects that one, or generation 0 on -1.
+       Default: 0. */
+    int (*stress_generation)(void *ctx);
 
-    /* Collects `generation` (and everything younger); returns the number of
-       unreachable objects found, as gc.collect() does.  Out-of-range
-       generations were rejected by the caller. */
+    /* [walker] Collects `generation` (and everything younger); returns the
+       number of unreachable objects found, as gc.collect() does.  Default:
+       every space as one set with hl_gc_run when FINDS_CYCLES, else a
+       collection of the empty set (callbacks and statistics still run). */
     size_t (*collect)(void *ctx, int generation);
 
-    void (*set_enabled)(void *ctx, bool enabled);
-    bool (*is_enabled)(void *ctx);
-    /* gc.get_count(): entries past `generations` are 0. */
+    /* gc.get_count(): entries past `generations` are 0.  Default: zeros. */
     void (*get_count)(void *ctx, size_t count[HL_GC_GENERATIONS]);
-    void (*stats)(void *ctx, hl_gc_stats *out);
-
-    /* Calls fn on every tracked object of `generation` (-1: every
-       generation, youngest first; the permanent one is never listed, as in
-       gc.get_objects()).  fn must not track or untrack anything. */
-    void (*for_each)(void *ctx, int generation, void (*fn)(hl_object *op, void *arg),
-                     void *arg);
-
     /* gc.get_threshold() / gc.set_threshold(): entries past `generations`
-       are ignored; set_threshold returns false on a value it rejects. */
+       are ignored; set_threshold returns false on a value it rejects.
+       Default: zeros / accepted and meaningless. */
     void (*get_threshold)(void *ctx, size_t threshold[HL_GC_GENERATIONS]);
     bool (*set_threshold)(void *ctx, const size_t threshold[HL_GC_GENERATIONS]);
 
-    /* gc.freeze(): every tracked object moves to a permanent generation that
-       collections ignore; unfreeze() moves them back into the oldest. */
+    /* [walker] Calls fn on every tracked object of `generation` (-1: every
+       generation, youngest first, not the permanent one, as
+       gc.get_objects(); HL_GC_EVERY_SPACE: permanent too).  fn must not
+       track or untrack anything.  Default: walks the base's lists. */
+    void (*for_each)(void *ctx, int generation, hl_gc_object_fn fn, void *arg);
+
+    /* [walker] gc.freeze(): every tracked object moves to a permanent
+       generation that collections ignore; unfreeze() moves them back into
+       the oldest.  Default: on the base's lists. */
     void (*freeze)(void *ctx);
     void (*unfreeze)(void *ctx);
     size_t (*freeze_count)(void *ctx);
-    /* Moves every tracked object onto `list` (an initialised list head) and
-       leaves the collector with none: the runtime's reclaim at destroy. */
-    void (*take_all)(void *ctx, hl_gc_head *list);
 
-    /* Checks the collector's written invariants; false and a reason if not. */
+    /* [walker] Per-object state.  Default: the hl_gc_head bits. */
+    bool (*is_tracked)(void *ctx, const hl_object *op);
+    bool (*is_finalized)(void *ctx, const hl_object *op);
+    void (*set_finalized)(void *ctx, hl_object *op);
+    /* A container's memory was (re)used for a new object: untracked, not
+       finalized. */
+    void (*reset_object)(void *ctx, hl_object *op);
+
+    /* Checks the collector's own written invariants (counts, bits); the
+       layer has already checked the base's lists.  Default: nothing more. */
     bool (*validate)(void *ctx, char *why, size_t why_size);
 } hl_collector_ops;
+
+/* ---- the dispatch object -------------------------------------------- */
+
+#define HL_GC_MAX_CALLBACKS 16
+
+typedef void (*hl_gc_callback_fn)(hl_runtime *rt, const char *phase, int generation,
+                                  size_t collected, size_t uncollectable, void *user);
+
+typedef struct hl_gc_callback {
+    hl_gc_callback_fn fn;
+    void *user;
+} hl_gc_callback;
+
+/*
+ * One open collector and the gc module's state.  Invariants: ops has every
+ * slot set; ctx starts with an hl_gc_base whose collector is this object;
+ * collecting is true exactly while a collection (or its callbacks) runs.
+ */
+struct hl_collector {
+    hl_collector_ops ops; /* the implementation's table, defaults filled in */
+    void *ctx;            /* its state, starting with hl_gc_base */
+    bool lists;           /* !(ops.flags & HL_GC_WALKS_HEAP) */
+    bool collecting;      /* the re-entry guard */
+    unsigned debug;       /* gc.set_debug() flags */
+    hl_object *garbage;   /* gc.garbage, made on first use */
+    hl_gc_callback callbacks[HL_GC_MAX_CALLBACKS]; /* gc.callbacks */
+    size_t callback_count;
+    void (*stressed_on_alloc)(void *ctx); /* NAME=stress: the collector's own on_alloc */
+};
+
+/*
+ * Opens "name" or "name=arg" for the stack rt.  NULL and a message in err
+ * on failure (unknown name, bad argument, out of memory).
+ */
+hl_collector *hl_collector_open(const char *spec, hl_runtime *rt, char *err, size_t err_size);
+/* Frees every tracked object by clearing it (the runtime's destroy: cycles
+   a collector never found).  Returns how many there were. */
+size_t hl_collector_reclaim(hl_collector *c);
+void hl_collector_close(hl_collector *c);
+/* The layer's list checks, then ops.validate. */
+bool hl_collector_validate(hl_collector *c, char *why, size_t why_size);
+
+static inline hl_gc_base *hl_collector_base(const hl_collector *c)
+{
+    return (hl_gc_base *)c->ctx;
+}
+
+/* ---- the fast paths the object model calls --------------------------- */
+
+static inline bool hl_collector_is_tracked(const hl_collector *c, const hl_object *op)
+{
+    if (c->lists)
+        return hl_gc_head_of(op)->next != 0;
+    return c->ops.is_tracked(c->ctx, op);
+}
+
+static inline bool hl_collector_is_finalized(const hl_collector *c, const hl_object *op)
+{
+    if (c->lists)
+        return (hl_gc_head_of(op)->prev & HL_GC_PREV_FINALIZED) != 0;
+    return c->ops.is_finalized(c->ctx, op);
+}
+
+static inline void hl_collector_set_finalized(hl_collector *c, hl_object *op)
+{
+    if (c->lists)
+        hl_gc_head_of(op)->prev |= HL_GC_PREV_FINALIZED;
+    else
+        c->ops.set_finalized(c->ctx, op);
+}
+
+static inline void hl_collector_reset_object(hl_collector *c, hl_object *op)
+{
+    if (c->lists)
+        *hl_gc_head_of(op) = (hl_gc_head){0};
+    else
+        c->ops.reset_object(c->ctx, op);
+}
 
 #endif /* HEAPLAB_COLLECTOR_H */

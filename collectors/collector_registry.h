@@ -16,5 +16,8 @@ size_t hl_collector_count(void);
 const hl_collector_ops *hl_collector_at(size_t i);
 /* name need not be NUL-terminated: len bytes are compared. */
 const hl_collector_ops *hl_collector_find(const char *name, size_t len);
+/* The table of a spec's name ("stw=700" -> stw's), NULL if unknown.  Its
+   flags say what the collector can do without opening it. */
+const hl_collector_ops *hl_collector_lookup(const char *spec);
 
 #endif

@@ -14,8 +14,9 @@
  *                       and moves back if something reachable reaches it
  *                       later in the pass.  No recursion: reached objects are
  *                       appended to the list being scanned.
- *   then, on the reachable set: tuples (and, in a full collection, dicts)
- *   holding nothing trackable are untracked; the set joins `old`.
+ *   then, on the reachable set: objects whose type's may_untrack hook says
+ *   they hold nothing trackable are untracked (tuples; dicts only in a full
+ *   collection); the set joins `old`.
  *   4..8 handle the unreachable set: gc_garbage.c.
  *
  * During steps 1–3 prev holds gc_refs, and `unreachable` is linked with the
@@ -35,12 +36,12 @@ void hl_gc_list_merge(hl_gc_head *from, hl_gc_head *to)
 {
     if (hl_gc_list_is_empty(from))
         return;
-    hl_gc_head *to_tail = (hl_gc_head *)to->prev;
+    hl_gc_head *to_tail = hl_gc_list_prev(to);
     hl_gc_head *from_head = hl_gc_list_next(from);
-    hl_gc_head *from_tail = (hl_gc_head *)from->prev;
-    to_tail->next = (uintptr_t)from_head;
+    hl_gc_head *from_tail = hl_gc_list_prev(from);
+    hl_gc_set_next(to_tail, from_head);
     hl_gc_set_prev(from_head, to_tail);
-    from_tail->next = (uintptr_t)to;
+    hl_gc_set_next(from_tail, to);
     to->prev = (uintptr_t)from_tail;
     hl_gc_list_init(from);
 }
@@ -80,8 +81,8 @@ bool hl_gc_list_validate(const hl_gc_head *list, size_t *count, char *why, size_
         }
         n++;
     }
-    if ((hl_gc_head *)list->prev != prev) {
-        snprintf(why, why_size, "list head's prev is not its last member");
+    if (hl_gc_list_prev(list) != prev || (list->next & ~HL_GC_NEXT_MASK)) {
+        snprintf(why, why_size, "list head's prev is not its last member, or it has flags");
         return false;
     }
     *count = n;
@@ -156,8 +157,9 @@ static int visit_reachable(hl_object *op, void *arg)
            after all: unlink it by hand (the flags defeat the list functions)
            and append it to the list being scanned, which will reach it. */
         hl_gc_head *prev = hl_gc_list_prev(gc);
-        hl_gc_head *next = (hl_gc_head *)(gc->next & ~HL_GC_NEXT_UNREACHABLE);
-        prev->next = gc->next; /* keeps the flag for the unreachable list */
+        hl_gc_head *next = hl_gc_list_next(gc);
+        /* keeps the flag for the unreachable list, and prev's spare bits */
+        prev->next = (prev->next & HL_GC_NEXT_SPARE) | (gc->next & ~HL_GC_NEXT_SPARE);
         hl_gc_set_prev(next, prev);
         hl_gc_list_append(gc, reachable);
         gc_set_refs(gc, 1);
@@ -188,11 +190,12 @@ static void move_unreachable(hl_gc_head *young, hl_gc_head *unreachable)
             gc->prev &= ~HL_GC_PREV_COLLECTING;
             prev = gc;
         } else {
-            prev->next = gc->next;
+            hl_gc_set_next(prev, hl_gc_list_next(gc));
             hl_gc_head *last = (hl_gc_head *)unreachable->prev;
-            last->next = HL_GC_NEXT_UNREACHABLE | (uintptr_t)gc;
+            last->next = (last->next & HL_GC_NEXT_SPARE) | HL_GC_NEXT_UNREACHABLE | (uintptr_t)gc;
             hl_gc_set_prev(gc, last);
-            gc->next = HL_GC_NEXT_UNREACHABLE | (uintptr_t)unreachable;
+            gc->next = (gc->next & HL_GC_NEXT_SPARE) | HL_GC_NEXT_UNREACHABLE |
+                       (uintptr_t)unreachable;
             unreachable->prev = (uintptr_t)gc;
         }
         gc = hl_gc_list_next(prev);
@@ -219,20 +222,22 @@ size_t hl_gc_deduce_unreachable(hl_gc_head *set, hl_gc_head *unreachable)
 }
 
 /* ---- untracking -------------------------------------------------------- */
+/* ---- untracking -------------------------------------------------------- */
 
-/* CPython's untrack_tuples, then (full collections only) untrack_dicts,
-   over the reachable set: tuples first, so a dict holding a tuple that
-   turned out atomic is untracked in the same collection.  Returns how many
-   were untracked. */
-static size_t untrack_type(hl_gc_head *list, const hl_type *type,
-                           bool (*may_untrack)(const hl_object *))
+/* One pass of CPython's untrack_tuples (pass 0, every collection) or
+   untrack_dicts (pass 1, full collections only) over the reachable set,
+   asking each type's may_untrack hook.  Tuples go first, so a dict holding
+   a tuple that turned out atomic is untracked in the same collection. */
+static size_t untrack_pass(hl_runtime *rt, hl_gc_head *list, unsigned when_full)
 {
     size_t n = 0;
     hl_gc_head *next;
     for (hl_gc_head *gc = hl_gc_list_next(list); gc != list; gc = next) {
         hl_object *op = hl_object_of(gc);
+        const hl_type *type = op->type;
         next = hl_gc_list_next(gc);
-        if (op->type == type && may_untrack(op)) {
+        if (type->may_untrack && (type->flags & HL_TYPE_UNTRACK_WHEN_FULL) == when_full &&
+            type->may_untrack(rt, op)) {
             hl_gc_unlink(op);
             n++;
         }
@@ -240,69 +245,97 @@ static size_t untrack_type(hl_gc_head *list, const hl_type *type,
     return n;
 }
 
-static size_t untrack_atomic(hl_gc_head *list, bool dicts)
+size_t hl_gc_untrack_atomic(hl_runtime *rt, hl_gc_head *list, bool full)
 {
-    size_t n = untrack_type(list, &hl_tuple_type, hl_tuple_may_untrack);
-    return dicts ? n + untrack_type(list, &hl_dict_type, hl_dict_may_untrack) : n;
+    size_t n = untrack_pass(rt, list, 0);
+    return full ? n + untrack_pass(rt, list, HL_TYPE_UNTRACK_WHEN_FULL) : n;
+}
+
+/* ---- mark alive from roots --------------------------------------------- */
+
+typedef struct mark_state {
+    hl_gc_head *alive;
+    size_t moved;
+} mark_state;
+
+static int visit_mark_alive(hl_object *op, void *arg)
+{
+    mark_state *m = arg;
+    if (!hl_is_container(op))
+        return 0;
+    hl_gc_head *gc = hl_gc_head_of(op);
+    if (gc->next == 0 || !(gc->prev & HL_GC_PREV_COLLECTING))
+        return 0; /* untracked, outside the set, or already moved */
+    gc->prev &= ~HL_GC_PREV_COLLECTING;
+    hl_gc_list_move(gc, m->alive);
+    m->moved++;
+    return 0;
+}
+
+static void mark_root(hl_object *op, void *arg)
+{
+    visit_mark_alive(op, arg);
+}
+
+size_t hl_gc_mark_alive_from_roots(hl_gc_base *base, hl_gc_head *set, hl_gc_head *alive)
+{
+    for (hl_gc_head *gc = hl_gc_list_next(set); gc != set; gc = hl_gc_list_next(gc))
+        gc->prev |= HL_GC_PREV_COLLECTING;
+    mark_state m = {.alive = alive};
+    hl_gc_head *scanned = hl_gc_list_prev(alive); /* what was there before */
+    hl_roots_for_each(base->rt, mark_root, &m);
+    /* Appending to the list being walked makes this a breadth-first closure. */
+    for (hl_gc_head *gc = hl_gc_list_next(scanned); gc != alive; gc = hl_gc_list_next(gc)) {
+        hl_object *op = hl_object_of(gc);
+        op->type->traverse(op, visit_mark_alive, &m);
+    }
+    for (hl_gc_head *gc = hl_gc_list_next(set); gc != set; gc = hl_gc_list_next(gc))
+        gc->prev &= ~HL_GC_PREV_COLLECTING;
+    return m.moved;
 }
 
 /* ---- the collection ---------------------------------------------------- */
 
-static size_t collect_list(hl_runtime *rt, hl_gc_head *young, hl_gc_head *old, bool full,
-                           hl_gc_outcome *out)
-{
-    hl_gc_head unreachable;
-    out->visited = hl_gc_deduce_unreachable(young, &unreachable);
-    size_t unreachable_count = hl_gc_list_size(&unreachable);
-    out->reachable = out->visited - unreachable_count - untrack_atomic(young, full);
-    if (young != old)
-        hl_gc_list_merge(young, old);
-    if (unreachable_count == 0)
-        return 0;
-    return hl_gc_handle_garbage(rt, &unreachable, old, out);
-}
-
-static void run_callbacks(hl_runtime *rt, const char *phase, int generation,
+static void run_callbacks(hl_gc_base *base, const char *phase, int generation,
                           const hl_gc_outcome *out)
 {
     /* A copy: a callback may remove itself (or others) meanwhile. */
+    hl_collector *c = base->collector;
+    size_t n = c->callback_count;
     hl_gc_callback copy[HL_GC_MAX_CALLBACKS];
-    size_t n = rt->callback_count;
     for (size_t i = 0; i < n; i++)
-        copy[i] = rt->callbacks[i];
+        copy[i] = c->callbacks[i];
     for (size_t i = 0; i < n; i++)
-        copy[i].fn(rt, phase, generation, out ? out->collected : 0,
+        copy[i].fn(base->rt, phase, generation, out ? out->collected : 0,
                    out ? out->uncollectable : 0, copy[i].user);
 }
 
-size_t hl_gc_run(hl_runtime *rt, int generation, bool full, hl_gc_head *young,
-                 hl_gc_head *old, hl_gc_stats *stats, hl_gc_outcome *out)
+static uint64_t now_ns(void)
 {
-    return hl_gc_run_steps(rt, generation, full, NULL, young, old, stats, out);
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-size_t hl_gc_run_steps(hl_runtime *rt, int generation, bool full, const hl_gc_steps *steps,
-                       hl_gc_head *young, hl_gc_head *old, hl_gc_stats *stats,
-                       hl_gc_outcome *out)
+bool hl_gc_run_begin(hl_gc_base *base, int generation, hl_gc_outcome *out)
 {
     *out = (hl_gc_outcome){0};
-    if (rt->collecting)
-        return 0;
-    rt->collecting = true;
-    if (rt->callback_count)
-        run_callbacks(rt, "start", generation, NULL);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    size_t selecting = steps ? steps->select(steps->ctx, young) : 0;
-    out->found = collect_list(rt, young, old, full, out);
-    out->visited += selecting;
-    if (steps)
-        steps->finish(steps->ctx, old);
+    hl_collector *c = base->collector;
+    if (c->collecting)
+        return false;
+    c->collecting = true;
+    if (c->callback_count)
+        run_callbacks(base, "start", generation, NULL);
+    out->ns = now_ns();
+    return true;
+}
+
+void hl_gc_run_end(hl_gc_base *base, int generation, bool full, hl_gc_outcome *out)
+{
     if (full)
-        hl_clear_free_lists(rt);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    out->ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
-              (uint64_t)(t1.tv_nsec - t0.tv_nsec);
+        hl_clear_free_lists(base->rt);
+    out->ns = now_ns() - out->ns;
+    hl_gc_stats *stats = &base->stats;
     hl_gc_generation_stats *g = &stats->generation[generation];
     g->collections++;
     g->collected += out->collected;
@@ -310,13 +343,37 @@ size_t hl_gc_run_steps(hl_runtime *rt, int generation, bool full, const hl_gc_st
     stats->finalizers_called += out->finalizers;
     stats->objects_visited += out->visited;
     stats->collect_ns += out->ns;
-    if (rt->callback_count)
-        run_callbacks(rt, "stop", generation, out);
-    rt->collecting = false;
+    if (base->collector->callback_count)
+        run_callbacks(base, "stop", generation, out);
+    base->collector->collecting = false;
+}
+
+size_t hl_gc_run(hl_gc_base *base, int generation, bool full, hl_gc_head *young,
+                 hl_gc_head *old, hl_gc_outcome *out)
+{
+    if (!hl_gc_run_begin(base, generation, out))
+        return 0;
+    hl_gc_head unreachable;
+    out->visited = hl_gc_deduce_unreachable(young, &unreachable);
+    size_t unreachable_count = hl_gc_list_size(&unreachable);
+    out->reachable = out->visited - unreachable_count - hl_gc_untrack_atomic(base->rt, young, full);
+    if (young != old)
+        hl_gc_list_merge(young, old);
+    if (unreachable_count)
+        out->found = hl_gc_handle_garbage(base, &unreachable, old, out);
+    hl_gc_run_end(base, generation, full, out);
     return out->found;
 }
 
-bool hl_gc_is_collecting(const hl_runtime *rt)
+size_t hl_gc_collect_all(hl_gc_base *base, hl_gc_outcome *out)
 {
-    return rt->collecting;
+    int top = base->collector->ops.generations - 1;
+    for (int g = 0; g < top; g++)
+        hl_gc_list_merge(&base->space[g], &base->space[top]);
+    return hl_gc_run(base, top, true, &base->space[top], &base->space[top], out);
+}
+
+bool hl_gc_is_collecting(const hl_gc_base *base)
+{
+    return base->collector->collecting;
 }

@@ -1,11 +1,12 @@
 /*
- * collectors/gc_core.h — what every tracing collector shares: the list
- * operations on hl_gc_head and the phases of a collection (finding the
- * unreachable set, finalizers, resurrection, clearing), written once.
+ * collectors/gc_core.h — what the collectors share: the list operations on
+ * hl_gc_head and the phases of a collection (finding the unreachable set,
+ * finalizers, resurrection, clearing), written once.
  *
  * Lists are circular and doubly linked through hl_gc_head; a list is named
  * by a head that belongs to no object.  The list functions keep the flag
- * bits of prev (FINALIZED, COLLECTING) as they are.
+ * bits of prev (FINALIZED, COLLECTING) and the spare bits of next
+ * (HL_GC_NEXT_SPARE) as they are; a list head never has spare bits set.
  */
 #ifndef HEAPLAB_GC_CORE_H
 #define HEAPLAB_GC_CORE_H
@@ -15,7 +16,7 @@
 
 static inline hl_gc_head *hl_gc_list_next(const hl_gc_head *gc)
 {
-    return (hl_gc_head *)gc->next;
+    return (hl_gc_head *)(gc->next & HL_GC_NEXT_MASK);
 }
 
 static inline hl_gc_head *hl_gc_list_prev(const hl_gc_head *gc)
@@ -26,6 +27,11 @@ static inline hl_gc_head *hl_gc_list_prev(const hl_gc_head *gc)
 static inline void hl_gc_set_prev(hl_gc_head *gc, hl_gc_head *prev)
 {
     gc->prev = (gc->prev & ~HL_GC_PREV_MASK) | (uintptr_t)prev;
+}
+
+static inline void hl_gc_set_next(hl_gc_head *gc, hl_gc_head *next)
+{
+    gc->next = (gc->next & HL_GC_NEXT_SPARE) | (uintptr_t)next;
 }
 
 static inline void hl_gc_list_init(hl_gc_head *list)
@@ -40,10 +46,10 @@ static inline bool hl_gc_list_is_empty(const hl_gc_head *list)
 
 static inline void hl_gc_list_append(hl_gc_head *node, hl_gc_head *list)
 {
-    hl_gc_head *last = (hl_gc_head *)list->prev;
+    hl_gc_head *last = hl_gc_list_prev(list);
     hl_gc_set_prev(node, last);
-    last->next = (uintptr_t)node;
-    node->next = (uintptr_t)list;
+    hl_gc_set_next(last, node);
+    hl_gc_set_next(node, list);
     list->prev = (uintptr_t)node;
 }
 
@@ -51,7 +57,7 @@ static inline void hl_gc_list_remove(hl_gc_head *node)
 {
     hl_gc_head *prev = hl_gc_list_prev(node);
     hl_gc_head *next = hl_gc_list_next(node);
-    prev->next = (uintptr_t)next;
+    hl_gc_set_next(prev, next);
     hl_gc_set_prev(next, prev);
 }
 
@@ -62,8 +68,7 @@ static inline void hl_gc_list_move(hl_gc_head *node, hl_gc_head *list)
 }
 
 /* Calls fn on every object of the list; fn must not change the list. */
-static inline void hl_gc_list_for_each(hl_gc_head *list, void (*fn)(hl_object *, void *),
-                                       void *arg)
+static inline void hl_gc_list_for_each(hl_gc_head *list, hl_gc_object_fn fn, void *arg)
 {
     for (hl_gc_head *gc = hl_gc_list_next(list); gc != list; gc = hl_gc_list_next(gc))
         fn(hl_object_of(gc), arg);
@@ -73,7 +78,7 @@ static inline void hl_gc_list_for_each(hl_gc_head *list, void (*fn)(hl_object *,
 void hl_gc_list_merge(hl_gc_head *from, hl_gc_head *to);
 size_t hl_gc_list_size(const hl_gc_head *list);
 
-/* The generic track and untrack every list-based collector uses. */
+/* The generic track and untrack of every list collector. */
 static inline void hl_gc_link(hl_object *op, hl_gc_head *list)
 {
     hl_gc_list_append(hl_gc_head_of(op), list);
@@ -101,45 +106,71 @@ typedef struct hl_gc_outcome {
 
 /*
  * One collection of the objects on `young`, with everything around it:
- * the gc callbacks ("start", "stop"), the statistics of `generation`, the
- * free lists (emptied by a full collection), timing.  Survivors — the
- * reachable, the resurrected, the uncollectable — end up on `old`, which is
- * `young` itself for a full collection of a single space.  `full` says the
- * collection covers every generation (dicts are untracked only then, as in
- * CPython).  Returns the number found; refuses re-entry (returns 0).
+ * hl_gc_run_begin, trial deletion (hl_gc_deduce_unreachable), untracking of
+ * what may be untracked, hl_gc_handle_garbage, hl_gc_run_end.  Survivors —
+ * the reachable, the resurrected, the uncollectable — end up on `old`,
+ * which is `young` itself for a full collection of a single space.  `full`
+ * says the collection covers every generation (dicts are untracked and the
+ * free lists emptied only then, as in CPython).  Returns the number found;
+ * refuses re-entry (returns 0).
  */
-size_t hl_gc_run(hl_runtime *rt, int generation, bool full, hl_gc_head *young,
-                 hl_gc_head *old, hl_gc_stats *stats, hl_gc_outcome *out);
+size_t hl_gc_run(hl_gc_base *base, int generation, bool full, hl_gc_head *young,
+                 hl_gc_head *old, hl_gc_outcome *out);
 
 /*
- * hl_gc_run for a collector that chooses its set inside the collection, so
- * that the choosing is part of the pause the gc callbacks see: with the
- * re-entry guard held, after the "start" callbacks and on the clock,
- * select(ctx, young) fills `young` (initialised and empty) and returns the
- * objects it visited to choose (added to objects_visited); after the
- * phases, finish(ctx, old) files the survivors gathered on `old`.
- * Neither may run code outside the collector.
+ * The two halves of hl_gc_run, for a collector that runs its own phases
+ * between them (an incremental or heap-walking one).  begin returns false,
+ * doing nothing, when a collection already runs; otherwise it sets the
+ * re-entry guard, calls the "start" callbacks and starts the clock.  end
+ * empties the free lists when `full`, adds `out` to the statistics of
+ * `generation`, calls the "stop" callbacks and clears the guard.
  */
-typedef struct hl_gc_steps {
-    size_t (*select)(void *ctx, hl_gc_head *set);
-    void (*finish)(void *ctx, hl_gc_head *survivors);
-    void *ctx;
-} hl_gc_steps;
-
-size_t hl_gc_run_steps(hl_runtime *rt, int generation, bool full, const hl_gc_steps *steps,
-                       hl_gc_head *young, hl_gc_head *old, hl_gc_stats *stats,
-                       hl_gc_outcome *out);
+bool hl_gc_run_begin(hl_gc_base *base, int generation, hl_gc_outcome *out);
+void hl_gc_run_end(hl_gc_base *base, int generation, bool full, hl_gc_outcome *out);
 
 /* The re-entry guard: true while a collection (or its callbacks) runs. */
-bool hl_gc_is_collecting(const hl_runtime *rt);
+bool hl_gc_is_collecting(const hl_gc_base *base);
 
-/* Internal to the shared phases (gc_core.c, gc_garbage.c). */
+/*
+ * Trial deletion of an arbitrary list `set` (steps 1-3 of gc_core.c): the
+ * members not reachable from outside the set move to `unreachable` (which
+ * this initialises), with COLLECTING set; the rest stay on `set` with it
+ * cleared.  Returns the size of `set` on entry.  References from outside
+ * the set — a root, an object of another space — count as external.
+ */
 size_t hl_gc_deduce_unreachable(hl_gc_head *set, hl_gc_head *unreachable);
-size_t hl_gc_handle_garbage(hl_runtime *rt, hl_gc_head *unreachable, hl_gc_head *old,
+
+/*
+ * Everything after trial deletion, on the list the caller built of the
+ * unreachable set (members carrying COLLECTING, nothing else does): legacy
+ * finalizers, weak references, PEP 442 finalizers, resurrection, delete or
+ * DEBUG_SAVEALL.  Survivors go to `old`.  Returns collected + uncollectable
+ * and fills those fields of `out`.  Must run between hl_gc_run_begin and
+ * hl_gc_run_end.
+ */
+size_t hl_gc_handle_garbage(hl_gc_base *base, hl_gc_head *unreachable, hl_gc_head *old,
                             hl_gc_outcome *out);
 
-/* validate helper: checks a list's links and that every member is a
-   tracked container not in a collection; counts members. */
+/*
+ * Marks COLLECTING on every member of `set` reachable from the runtime's
+ * roots (hl_roots_for_each) through members of `set` — the "mark alive"
+ * step of CPython 3.14 — and moves them to `alive`; what is left on `set` is
+ * what trial deletion still has to examine.  COLLECTING is cleared again on
+ * everything moved.  Returns how many were moved.
+ */
+size_t hl_gc_mark_alive_from_roots(hl_gc_base *base, hl_gc_head *set, hl_gc_head *alive);
+
+/* Untracks the members of `list` whose type's may_untrack says so (tuples;
+   dicts as well when `full`), as CPython's untrack_tuples/untrack_dicts.
+   Returns how many. */
+size_t hl_gc_untrack_atomic(hl_runtime *rt, hl_gc_head *list, bool full);
+
+/* validate helper: checks a list's links and that every member is a live,
+   tracked container outside any collection; counts members. */
 bool hl_gc_list_validate(const hl_gc_head *list, size_t *count, char *why, size_t why_size);
+
+/* Used by collect() of collectors that keep one space: a full collection
+   of base->space[0] (after merging the other spaces into it). */
+size_t hl_gc_collect_all(hl_gc_base *base, hl_gc_outcome *out);
 
 #endif

@@ -81,21 +81,14 @@ static void move_legacy_finalizer_reachable(hl_gc_head *finalizers)
     }
 }
 
-/* gc.garbage, made on first use; NULL when that fails. */
-static hl_object *garbage_list(hl_runtime *rt)
-{
-    if (rt->garbage == NULL)
-        rt->garbage = hl_list_new(rt, 0);
-    return rt->garbage;
-}
-
 static void handle_legacy_finalizers(hl_runtime *rt, hl_gc_head *finalizers, hl_gc_head *old)
 {
+    unsigned debug = hl_runtime_collector(rt)->debug;
     for (hl_gc_head *gc = hl_gc_list_next(finalizers); gc != finalizers;
          gc = hl_gc_list_next(gc)) {
         hl_object *op = hl_object_of(gc);
-        if ((rt->gc_debug & HL_GC_DEBUG_SAVEALL) || has_legacy_finalizer(op)) {
-            hl_object *garbage = garbage_list(rt);
+        if ((debug & HL_GC_DEBUG_SAVEALL) || has_legacy_finalizer(op)) {
+            hl_object *garbage = hl_gc_garbage(rt);
             if (garbage)
                 (void)hl_list_append(rt, garbage, op); /* on failure it just survives */
         }
@@ -122,7 +115,7 @@ static size_t handle_weakrefs(hl_runtime *rt, hl_gc_head *unreachable, hl_gc_hea
         while (*weaklist) {
             hl_object *wr = *weaklist;
             hl_weakref_clear_ref(wr);
-            if (!hl_weakref_has_callback(wr) || !hl_is_tracked(wr) ||
+            if (!hl_weakref_has_callback(wr) || hl_gc_head_of(wr)->next == 0 ||
                 is_collecting(hl_gc_head_of(wr)))
                 continue;
             hl_incref(wr);
@@ -169,12 +162,12 @@ static size_t finalize_garbage(hl_runtime *rt, hl_gc_head *collectable)
 
 static void delete_garbage(hl_runtime *rt, hl_gc_head *collectable, hl_gc_head *old)
 {
-    bool save_all = (rt->gc_debug & HL_GC_DEBUG_SAVEALL) != 0;
+    bool save_all = (hl_runtime_collector(rt)->debug & HL_GC_DEBUG_SAVEALL) != 0;
     while (!hl_gc_list_is_empty(collectable)) {
         hl_gc_head *gc = hl_gc_list_next(collectable);
         hl_object *op = hl_object_of(gc);
         if (save_all) {
-            hl_object *garbage = garbage_list(rt);
+            hl_object *garbage = hl_gc_garbage(rt);
             if (garbage)
                 (void)hl_list_append(rt, garbage, op);
             hl_gc_list_move(gc, old);
@@ -192,9 +185,10 @@ static void delete_garbage(hl_runtime *rt, hl_gc_head *collectable, hl_gc_head *
 
 /* ---- all of it --------------------------------------------------------- */
 
-size_t hl_gc_handle_garbage(hl_runtime *rt, hl_gc_head *unreachable, hl_gc_head *old,
+size_t hl_gc_handle_garbage(hl_gc_base *base, hl_gc_head *unreachable, hl_gc_head *old,
                             hl_gc_outcome *out)
 {
+    hl_runtime *rt = base->rt;
     hl_gc_head finalizers, final_unreachable;
     hl_gc_list_init(&finalizers);
     move_legacy_finalizers(unreachable, &finalizers);

@@ -79,20 +79,32 @@
  * `noaging` (with eager) and `markall`.  threshold0 = 0 turns automatic
  * collection off.
  *
- * The word in front of each head (header_size is 32; the 16 bytes before
- * hl_gc_head are this collector's) records where a tracked object is:
+ * Per object, in the spare bits of hl_gc_head.next (collector.h), so the
+ * header stays CPython's 16 bytes:
  *
- *     bit 0      its space: 0 or 1, compared with `visited`
- *     bits 1..3  its list: one of enum list_id
+ *     bit 1      its space: 0 or 1, compared with `visited`
+ *     bits 2..3  its kind: YOUNG, AGING or GREY (on the young list) or OLD
+ *
+ *     base.space[0]  the young list:  [ GREY ... | YOUNG and AGING ... ]
+ *     base.space[1]  old[0]           (the lists the layer knows, so its
+ *     base.space[2]  old[1]            reclaim and list checks see every
+ *     base.permanent gc.freeze()       tracked object)
+ *
+ * Grey objects are a prefix of the young list (shading inserts at its
+ * head, tracking appends at its tail), so the marking pops them from the
+ * head and a collection takes the rest.  In the set being collected the
+ * kind says where a survivor goes: AGING (eager's young survivors) back to
+ * the young list as aging, OLD to the visited space.
  *
  * Invariants (checked by inc_validate):
- *   - every tracked container is on exactly one of the lists, and its word
- *     names that list; members[l] is the length of list l;
- *   - old[i] members have space bit i; young and aging members have the
- *     pending bit (1 - visited); grey and permanent members the visited bit;
- *   - in phase MARK no roots have been pushed yet for this scan.
- * Outside a collection no object is on a SET list; during one, the set
- * being collected is a temporary list whose members say SET.
+ *   - old[i] members are kind OLD with space bit i; young-list members are
+ *     a GREY prefix with the visited bit, then YOUNG and AGING with the
+ *     pending bit (1 - visited); permanent members are OLD with the
+ *     visited bit; AGING appears only under `eager`;
+ *   - young_members is the number of YOUNG objects on the young list;
+ *   - in phase MARK under eager, no object is grey.
+ * Outside a collection no object is on any other list; the layer checks
+ * each list's links, so no object is on two.
  */
 #include "collector_registry.h"
 #include "gc_core.h"
@@ -100,26 +112,20 @@
 #include "runtime.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define GENERATIONS HL_GC_GENERATIONS
 #define SCAN_RATE_DIVISOR 10 /* threshold1 10 scans 1% of the heap per increment */
 #define THRESHOLD_MAX ((size_t)1 << 40)
 
-enum list_id {
-    L_YOUNG,
-    L_AGING,
-    L_OLD0, /* L_OLD0 + space */
-    L_OLD1,
-    L_GREY,
-    L_PERMANENT,
-    L_SET,       /* in the set being collected; goes to the visited space */
-    L_SET_YOUNG, /* the same, from young; eager sends it to aging */
-    L_LISTS
-};
+/* The spare bits of next. */
+#define SPACE_BIT ((uintptr_t)2)
+#define KIND_SHIFT 2
+#define KIND_MASK ((uintptr_t)0xc)
 
-#define L_KEPT L_SET /* lists below this are kept between collections */
+/* OLD is 0: a head whose spare bits nobody set reads as an old object,
+   which no count follows. */
+enum kind { OLD, YOUNG, AGING, GREY };
 
 typedef enum scan_phase {
     PHASE_MARK,   /* the scan has not marked from the roots yet */
@@ -136,50 +142,41 @@ typedef enum step_kind {
 } step_kind;
 
 typedef struct inc_state {
-    hl_runtime *rt;
-    hl_gc_head list[L_KEPT]; /* by list_id */
-    size_t members[L_LISTS]; /* length of each kept list; SET entries unused */
+    hl_gc_base base;         /* space[0] young, space[1..2] old[0..1] */
     unsigned visited;        /* the visited space, 0 or 1 */
     scan_phase phase;
+    step_kind step;          /* what the running collection turned out to be */
     bool eager;              /* the variant: see above */
     bool aging;              /* eager's second mechanism (off: `noaging`) */
     bool mark_all;           /* CPython's one-step marking */
-    bool no_aging;           /* as parsed: `noaging` */
-    bool enabled;            /* automatic collection on */
+    size_t young_members;    /* YOUNG objects on the young list */
     size_t young_count;      /* allocations minus deallocations since the last
                                 young collection or increment (>= 0) */
     const size_t *trigger;   /* compared with threshold0: &young_count, or
-                                eager's &members[L_YOUNG] */
+                                eager's &young_members */
     size_t heap_size;        /* containers allocated minus freed */
     size_t space_count[2];   /* young collections since the space was visited
                                 (gc.get_count()'s second and third entries) */
     size_t threshold[GENERATIONS];
     long long work_to_do;    /* the balance, see above */
-    int generation;          /* of the collection running, for select/finish */
-    step_kind step;          /* what it turned out to be */
-    hl_gc_stats stats;
 } inc_state;
 
-/* ---- the word in front of the head --------------------------------------- */
+/* ---- the bits ------------------------------------------------------------ */
 
-static inline uintptr_t *word_of(hl_gc_head *gc)
+static inline unsigned space_of(const hl_gc_head *gc)
 {
-    return (uintptr_t *)gc - 1;
+    return (gc->next & SPACE_BIT) != 0;
 }
 
-static inline unsigned space_of(hl_gc_head *gc)
+static inline unsigned kind_of(const hl_gc_head *gc)
 {
-    return (unsigned)(*word_of(gc) & 1);
+    return (unsigned)((gc->next & KIND_MASK) >> KIND_SHIFT);
 }
 
-static inline unsigned list_of(hl_gc_head *gc)
+static inline void set_bits(hl_gc_head *gc, unsigned kind, unsigned space)
 {
-    return (unsigned)(*word_of(gc) >> 1);
-}
-
-static inline void set_word(hl_gc_head *gc, unsigned list, unsigned space)
-{
-    *word_of(gc) = (uintptr_t)list << 1 | space;
+    gc->next = (gc->next & ~HL_GC_NEXT_SPARE) | (uintptr_t)kind << KIND_SHIFT |
+               (space ? SPACE_BIT : 0);
 }
 
 static inline unsigned pending_space(const inc_state *s)
@@ -187,55 +184,55 @@ static inline unsigned pending_space(const inc_state *s)
     return s->visited ^ 1;
 }
 
-/* Moves gc from wherever it is to kept list `to`, keeping the counts. */
-static void move_to(inc_state *s, hl_gc_head *gc, unsigned to, unsigned space)
+static inline hl_gc_head *young_list(inc_state *s)
 {
-    s->members[list_of(gc)]--;
-    hl_gc_list_move(gc, &s->list[to]);
-    set_word(gc, to, space);
-    s->members[to]++;
+    return &s->base.space[0];
 }
 
-/* Moves gc into the set being collected, in the visited space. */
-static void move_to_set(inc_state *s, hl_gc_head *gc, hl_gc_head *set, unsigned tag)
+static inline hl_gc_head *old_list(inc_state *s, unsigned space)
 {
-    s->members[list_of(gc)]--;
-    hl_gc_list_move(gc, set);
-    set_word(gc, tag, s->visited);
+    return &s->base.space[1 + space];
 }
 
-/* Moves a whole kept list into the set (one pass to retag, one splice). */
-static size_t take_list(inc_state *s, unsigned from, hl_gc_head *set, unsigned tag)
+/* Only the young list holds YOUNG objects: leaving it keeps the count. */
+static inline void leave(inc_state *s, hl_gc_head *gc)
 {
-    hl_gc_head *head = &s->list[from];
-    for (hl_gc_head *gc = hl_gc_list_next(head); gc != head; gc = hl_gc_list_next(gc))
-        set_word(gc, tag, s->visited);
-    size_t n = s->members[from];
-    s->members[from] = 0;
-    hl_gc_list_merge(head, set);
-    return n;
+    if (kind_of(gc) == YOUNG)
+        s->young_members--;
 }
 
-/* Sets every member of a kept list to `space` (after a flip). */
-static void set_list_space(inc_state *s, unsigned l, unsigned space)
+/* Moves a list's members, retagged, to the end of `to`. */
+static void retag_merge(hl_gc_head *from, hl_gc_head *to, unsigned kind, unsigned space)
 {
-    hl_gc_head *head = &s->list[l];
-    for (hl_gc_head *gc = hl_gc_list_next(head); gc != head; gc = hl_gc_list_next(gc))
-        set_word(gc, l, space);
+    for (hl_gc_head *gc = hl_gc_list_next(from); gc != from; gc = hl_gc_list_next(gc))
+        set_bits(gc, kind, space);
+    hl_gc_list_merge(from, to);
 }
 
 /* ---- marking alive ------------------------------------------------------- */
 
-/* An object not yet in the visited space goes grey: alive, to be followed. */
-static inline bool shade(inc_state *s, hl_object *op)
+/* Inserts gc at the head of the young list: the grey prefix. */
+static void push_grey(inc_state *s, hl_gc_head *gc)
 {
-    if (!hl_is_container(op) || !hl_is_tracked(op))
-        return false;
+    hl_gc_head *head = young_list(s), *first = hl_gc_list_next(head);
+    hl_gc_set_prev(gc, head);
+    hl_gc_set_next(gc, first);
+    hl_gc_set_prev(first, gc);
+    hl_gc_set_next(head, gc);
+}
+
+/* An object not yet in the visited space goes grey: alive, to be followed. */
+static void shade(inc_state *s, hl_object *op)
+{
+    if (!hl_is_container(op) || hl_gc_head_of(op)->next == 0)
+        return;
     hl_gc_head *gc = hl_gc_head_of(op);
     if (space_of(gc) == s->visited)
-        return false; /* visited, grey, permanent, or in the set */
-    move_to(s, gc, L_GREY, s->visited);
-    return true;
+        return; /* visited, grey, permanent, or in the set */
+    leave(s, gc);
+    hl_gc_list_remove(gc);
+    push_grey(s, gc);
+    set_bits(gc, GREY, s->visited);
 }
 
 static void shade_root(hl_object *op, void *arg)
@@ -251,20 +248,26 @@ static int visit_shade(hl_object *op, void *arg)
 
 static void shade_frames(inc_state *s)
 {
-    hl_object_stack *frames = &s->rt->frames;
+    hl_object_stack *frames = &s->base.rt->frames;
     for (size_t i = 0; i < frames->count; i++)
         shade(s, frames->items[i]);
+}
+
+static bool has_grey(inc_state *s)
+{
+    hl_gc_head *first = hl_gc_list_next(young_list(s));
+    return first != young_list(s) && kind_of(first) == GREY;
 }
 
 /* Blackens up to `budget` grey objects: each moves to the visited space and
    its referents go grey.  Returns how many it blackened. */
 static size_t mark_step(inc_state *s, size_t budget)
 {
-    hl_gc_head *grey = &s->list[L_GREY];
     size_t n = 0;
-    while (n < budget && !hl_gc_list_is_empty(grey)) {
-        hl_gc_head *gc = hl_gc_list_next(grey);
-        move_to(s, gc, L_OLD0 + s->visited, s->visited);
+    while (n < budget && has_grey(s)) {
+        hl_gc_head *gc = hl_gc_list_next(young_list(s));
+        hl_gc_list_move(gc, old_list(s, s->visited));
+        set_bits(gc, OLD, s->visited);
         hl_object *op = hl_object_of(gc);
         op->type->traverse(op, visit_shade, s);
         n++;
@@ -272,7 +275,45 @@ static size_t mark_step(inc_state *s, size_t budget)
     return n;
 }
 
-/* ---- choosing an increment ----------------------------------------------- */
+/* ---- choosing the set ---------------------------------------------------- */
+
+/* Moves the young list's YOUNG members (and its AGING ones when
+   `with_aging`) into the set, in the visited space: young ones tagged
+   `young_to`, aging ones OLD.  Returns how many. */
+static size_t take_young(inc_state *s, hl_gc_head *set, unsigned young_to, bool with_aging)
+{
+    hl_gc_head *head = young_list(s), *gc = hl_gc_list_next(head);
+    while (gc != head && kind_of(gc) == GREY)
+        gc = hl_gc_list_next(gc);
+    if (gc == head)
+        return 0;
+    size_t n = 0;
+    if (!with_aging && s->aging) {
+        for (hl_gc_head *next; gc != head; gc = next) {
+            next = hl_gc_list_next(gc);
+            if (kind_of(gc) != YOUNG)
+                continue;
+            hl_gc_list_move(gc, set);
+            set_bits(gc, young_to, s->visited);
+            n++;
+        }
+        s->young_members = 0;
+        return n;
+    }
+    for (hl_gc_head *p = gc; p != head; p = hl_gc_list_next(p), n++)
+        set_bits(p, kind_of(p) == YOUNG ? young_to : OLD, s->visited);
+    /* Splice [gc .. tail] onto the set. */
+    hl_gc_head *before = hl_gc_list_prev(gc), *tail = hl_gc_list_prev(head);
+    hl_gc_set_next(before, head);
+    hl_gc_set_prev(head, before);
+    hl_gc_head *set_tail = hl_gc_list_prev(set);
+    hl_gc_set_next(set_tail, gc);
+    hl_gc_set_prev(gc, set_tail);
+    hl_gc_set_next(tail, set);
+    hl_gc_set_prev(set, tail);
+    s->young_members = 0;
+    return n;
+}
 
 typedef struct closure {
     inc_state *s;
@@ -282,20 +323,25 @@ typedef struct closure {
 static int visit_pull(hl_object *op, void *arg)
 {
     closure *c = arg;
-    if (hl_is_container(op) && hl_is_tracked(op)) {
+    if (hl_is_container(op) && hl_gc_head_of(op)->next != 0) {
         hl_gc_head *gc = hl_gc_head_of(op);
-        if (space_of(gc) != c->s->visited)
-            move_to_set(c->s, gc, c->set, L_SET);
+        if (space_of(gc) != c->s->visited) {
+            leave(c->s, gc);
+            hl_gc_list_move(gc, c->set);
+            set_bits(gc, OLD, c->s->visited);
+        }
     }
     return 0;
 }
 
 /* Takes the first pending object and everything it reaches in the pending
-   space (young and aging are in the set already).  Returns how many. */
+   space (young and aging are in the set already, so the closure never runs
+   through them).  Returns how many. */
 static size_t take_closure(inc_state *s, hl_gc_head *set)
 {
-    hl_gc_head *gc = hl_gc_list_next(&s->list[L_OLD0 + pending_space(s)]);
-    move_to_set(s, gc, set, L_SET);
+    hl_gc_head *gc = hl_gc_list_next(old_list(s, pending_space(s)));
+    hl_gc_list_move(gc, set);
+    set_bits(gc, OLD, s->visited);
     closure c = {s, set};
     size_t n = 0;
     for (; gc != set; gc = hl_gc_list_next(gc), n++) {
@@ -327,7 +373,17 @@ static size_t budget_of(long long work)
     return work > 0 ? (size_t)work : 0;
 }
 
-/* The increment as CPython schedules it. */
+static size_t take_slice(inc_state *s, hl_gc_head *set)
+{
+    hl_gc_head *pending = old_list(s, pending_space(s));
+    size_t size = 0;
+    while ((long long)size < s->work_to_do && !hl_gc_list_is_empty(pending))
+        size += take_closure(s, set);
+    s->work_to_do -= (long long)size;
+    return size;
+}
+
+/* The increment as CPython schedules it.  Returns the objects marked. */
 static size_t select_increment(inc_state *s, hl_gc_head *set)
 {
     s->work_to_do += assess_work(s);
@@ -335,14 +391,14 @@ static size_t select_increment(inc_state *s, hl_gc_head *set)
         s->step = STEP_SKIPPED;
         return 0;
     }
-    size_t marked = 0;
+    size_t marked;
     if (s->phase == PHASE_MARK) {
         s->step = STEP_MARK;
-        if (hl_gc_list_is_empty(&s->list[L_GREY]))
-            hl_roots_for_each(s->rt, shade_root, s);
+        if (!has_grey(s))
+            hl_roots_for_each(s->base.rt, shade_root, s);
         marked = mark_step(s, s->mark_all ? SIZE_MAX : budget_of(s->work_to_do));
         s->work_to_do -= (long long)marked;
-        if (hl_gc_list_is_empty(&s->list[L_GREY]))
+        if (!has_grey(s))
             s->phase = PHASE_COLLECT;
         return marked; /* the marking step collects nothing */
     }
@@ -350,11 +406,8 @@ static size_t select_increment(inc_state *s, hl_gc_head *set)
     shade_frames(s);
     marked = mark_step(s, s->mark_all ? SIZE_MAX : budget_of(s->work_to_do));
     s->work_to_do -= (long long)marked;
-    size_t size = take_list(s, L_YOUNG, set, L_SET);
-    hl_gc_head *pending = &s->list[L_OLD0 + pending_space(s)];
-    while ((long long)size < s->work_to_do && !hl_gc_list_is_empty(pending))
-        size += take_closure(s, set);
-    s->work_to_do -= (long long)size;
+    s->work_to_do -= (long long)take_young(s, set, OLD, true);
+    take_slice(s, set);
     return marked;
 }
 
@@ -369,39 +422,36 @@ static size_t select_eager(inc_state *s, hl_gc_head *set)
     s->step = STEP_INCREMENT;
     s->work_to_do += assess_work(s);
     if (s->phase == PHASE_MARK) {
-        hl_roots_for_each(s->rt, shade_root, s);
+        hl_roots_for_each(s->base.rt, shade_root, s);
         s->phase = PHASE_COLLECT;
     } else {
         shade_frames(s);
     }
-    take_list(s, L_YOUNG, set, s->aging ? L_SET_YOUNG : L_SET);
-    take_list(s, L_AGING, set, L_SET);
+    take_young(s, set, s->aging ? AGING : OLD, true);
     size_t marked = mark_step(s, s->mark_all ? SIZE_MAX : budget_of(s->work_to_do));
     s->work_to_do -= (long long)marked;
-    hl_gc_head *pending = &s->list[L_OLD0 + pending_space(s)];
-    size_t slice = 0;
-    while ((long long)slice < s->work_to_do && !hl_gc_list_is_empty(pending))
-        slice += take_closure(s, set);
-    s->work_to_do -= (long long)slice;
+    take_slice(s, set);
     return marked;
 }
 
-static size_t select_set(void *ctx, hl_gc_head *set)
+/* Fills `set` for a collection of `generation`; returns the objects marked. */
+static size_t select_set(inc_state *s, int generation, hl_gc_head *set)
 {
-    inc_state *s = ctx;
-    switch (s->generation) {
+    switch (generation) {
     case 0:
         s->step = STEP_YOUNG;
         s->young_count = 0;
         s->space_count[s->visited]++;
-        take_list(s, L_YOUNG, set, s->aging ? L_SET_YOUNG : L_SET);
+        take_young(s, set, s->aging ? AGING : OLD, false); /* aging stays */
         return 0;
     case 1:
         return s->eager ? select_eager(s, set) : select_increment(s, set);
     default:
         s->step = STEP_FULL;
-        for (unsigned l = 0; l < L_PERMANENT; l++)
-            take_list(s, l, set, L_SET);
+        retag_merge(young_list(s), set, OLD, s->visited); /* grey included */
+        retag_merge(old_list(s, 0), set, OLD, s->visited);
+        retag_merge(old_list(s, 1), set, OLD, s->visited);
+        s->young_members = 0;
         s->young_count = 0;
         s->space_count[0] = s->space_count[1] = 0;
         return 0;
@@ -414,25 +464,20 @@ static size_t select_set(void *ctx, hl_gc_head *set)
 static void complete_scan(inc_state *s)
 {
     unsigned v = s->visited;
-    if (!hl_gc_list_is_empty(&s->list[L_GREY])) {
-        for (hl_gc_head *gc = hl_gc_list_next(&s->list[L_GREY]); gc != &s->list[L_GREY];
-             gc = hl_gc_list_next(gc))
-            set_word(gc, L_OLD0 + v, v);
-        s->members[L_OLD0 + v] += s->members[L_GREY];
-        s->members[L_GREY] = 0;
-        hl_gc_list_merge(&s->list[L_GREY], &s->list[L_OLD0 + v]);
+    while (has_grey(s)) { /* marked but not followed: alive all the same */
+        hl_gc_head *gc = hl_gc_list_next(young_list(s));
+        hl_gc_list_move(gc, old_list(s, v));
+        set_bits(gc, OLD, v);
     }
-    if (hl_gc_list_is_empty(&s->list[L_PERMANENT])) {
+    if (hl_gc_list_is_empty(&s->base.permanent)) {
         /* Permanent members must stay in the visited space, so the bit can
            flip only while there are none. */
         s->visited = v ^ 1;
-        set_list_space(s, L_YOUNG, v);
-        set_list_space(s, L_AGING, v);
+        hl_gc_head *young = young_list(s);
+        for (hl_gc_head *gc = hl_gc_list_next(young); gc != young; gc = hl_gc_list_next(gc))
+            set_bits(gc, kind_of(gc), v);
     } else {
-        set_list_space(s, L_OLD0 + v, v ^ 1);
-        s->members[L_OLD0 + (v ^ 1)] += s->members[L_OLD0 + v];
-        s->members[L_OLD0 + v] = 0;
-        hl_gc_list_merge(&s->list[L_OLD0 + v], &s->list[L_OLD0 + (v ^ 1)]);
+        retag_merge(old_list(s, v), old_list(s, v ^ 1), OLD, v ^ 1);
     }
     s->work_to_do = 0;
     s->phase = PHASE_MARK;
@@ -440,44 +485,56 @@ static void complete_scan(inc_state *s)
 
 /* Survivors of the set, the resurrected, the uncollectable and weakrefs
    whose callbacks ran all arrive on `survivors`; each joins the visited
-   space (or aging, for eager's young survivors). */
-static void finish(void *ctx, hl_gc_head *survivors)
+   space, or the young list as aging (eager's young survivors). */
+static void finish(inc_state *s, hl_gc_head *survivors)
 {
-    inc_state *s = ctx;
     unsigned v = s->visited;
     hl_gc_head *next;
     for (hl_gc_head *gc = hl_gc_list_next(survivors); gc != survivors; gc = next) {
         next = hl_gc_list_next(gc);
-        unsigned from = list_of(gc);
-        if (from < L_KEPT)
-            s->members[from]--; /* a weakref pulled in from outside the set */
-        unsigned to = from == L_SET_YOUNG ? L_AGING : L_OLD0 + v;
-        hl_gc_list_move(gc, &s->list[to]);
-        set_word(gc, to, to == L_AGING ? v ^ 1 : v);
-        s->members[to]++;
+        if (space_of(gc) != v) /* a weakref pulled in from outside the set */
+            leave(s, gc);
+        if (space_of(gc) == v && kind_of(gc) == AGING) {
+            hl_gc_list_move(gc, young_list(s));
+            set_bits(gc, AGING, v ^ 1);
+        } else {
+            hl_gc_list_move(gc, old_list(s, v));
+            set_bits(gc, OLD, v);
+        }
     }
     if (s->step == STEP_FULL ||
-        (s->step == STEP_INCREMENT && hl_gc_list_is_empty(&s->list[L_OLD0 + (v ^ 1)])))
+        (s->step == STEP_INCREMENT && hl_gc_list_is_empty(old_list(s, v ^ 1))))
         complete_scan(s);
 }
 
-/* ---- the vtable ---------------------------------------------------------- */
-
+/* One collection: hl_gc_run's phases, with the choice of the set and the
+   filing of survivors inside the pause. */
 static size_t collect(inc_state *s, int generation)
 {
-    if (hl_gc_is_collecting(s->rt))
+    hl_gc_outcome out;
+    if (!hl_gc_run_begin(&s->base, generation, &out))
         return 0;
-    s->generation = generation;
-    hl_gc_head set, survivors;
+    bool full = generation == 2;
+    hl_gc_head set, survivors, unreachable;
     hl_gc_list_init(&set);
     hl_gc_list_init(&survivors);
-    hl_gc_outcome out;
-    return hl_gc_run_steps(s->rt, generation, generation == 2,
-                           &(hl_gc_steps){select_set, finish, s}, &set, &survivors,
-                           &s->stats, &out);
+    size_t marked = select_set(s, generation, &set);
+    out.visited = hl_gc_deduce_unreachable(&set, &unreachable);
+    size_t unreachable_count = hl_gc_list_size(&unreachable);
+    out.reachable = out.visited - unreachable_count -
+                    hl_gc_untrack_atomic(s->base.rt, &set, full);
+    hl_gc_list_merge(&set, &survivors);
+    if (unreachable_count)
+        out.found = hl_gc_handle_garbage(&s->base, &unreachable, &survivors, &out);
+    finish(s, &survivors);
+    out.visited += marked;
+    hl_gc_run_end(&s->base, generation, full, &out);
+    return out.found;
 }
 
-static bool parse_config(const char *arg, inc_state *s)
+/* ---- the slots ------------------------------------------------------------ */
+
+static bool parse_config(const char *arg, inc_state *s, bool *no_aging)
 {
     char item[32];
     int numbers = 0;
@@ -492,8 +549,8 @@ static bool parse_config(const char *arg, inc_state *s)
             s->eager = true;
         else if (strcmp(item, "markall") == 0 && !s->mark_all)
             s->mark_all = true;
-        else if (strcmp(item, "noaging") == 0 && !s->no_aging)
-            s->no_aging = true;
+        else if (strcmp(item, "noaging") == 0 && !*no_aging)
+            *no_aging = true;
         else if (numbers >= GENERATIONS ||
                  !hl_parse_size(item, 0, THRESHOLD_MAX, &s->threshold[numbers++]))
             return false;
@@ -503,54 +560,40 @@ static bool parse_config(const char *arg, inc_state *s)
     }
 }
 
-static void *inc_create(hl_runtime *rt, hl_gc_config *config)
+static bool inc_configure(void *ctx, const char *arg, char *error, size_t error_size)
 {
-    inc_state *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        return NULL;
+    inc_state *s = ctx;
+    bool no_aging = false;
     s->threshold[0] = 2000;
     s->threshold[1] = 10;
-    if (config->arg && !parse_config(config->arg, s)) {
-        snprintf(config->error, config->error_size,
-                 "'incremental=%s': expected comma-separated items: up to three "
-                 "thresholds, eager, noaging, markall",
-                 config->arg);
-        free(s);
-        return NULL;
+    if (arg && !parse_config(arg, s, &no_aging)) {
+        snprintf(error, error_size,
+                 "expected comma-separated items: up to three thresholds (digits only), "
+                 "eager, noaging, markall; or stress; not '%s'",
+                 arg);
+        return false;
     }
-    if (s->no_aging && !s->eager) {
-        snprintf(config->error, config->error_size,
-                 "'incremental=%s': noaging applies to eager only", config->arg);
-        free(s);
-        return NULL;
+    if (no_aging && !s->eager) {
+        snprintf(error, error_size, "noaging applies to eager only, in '%s'", arg);
+        return false;
     }
-    s->aging = s->eager && !s->no_aging;
-    s->trigger = s->eager ? &s->members[L_YOUNG] : &s->young_count;
-    s->rt = rt;
-    for (unsigned l = 0; l < L_KEPT; l++)
-        hl_gc_list_init(&s->list[l]);
-    s->enabled = true;
-    return s;
-}
-
-static void inc_destroy(void *ctx)
-{
-    free(ctx);
+    s->aging = s->eager && !no_aging;
+    s->trigger = s->eager ? &s->young_members : &s->young_count;
+    return true;
 }
 
 static void inc_track(void *ctx, hl_object *op)
 {
     inc_state *s = ctx;
     hl_gc_head *gc = hl_gc_head_of(op);
-    hl_gc_list_append(gc, &s->list[L_YOUNG]);
-    set_word(gc, L_YOUNG, pending_space(s));
-    s->members[L_YOUNG]++;
+    hl_gc_list_append(gc, young_list(s));
+    set_bits(gc, YOUNG, pending_space(s));
+    s->young_members++;
 }
 
 static void inc_untrack(void *ctx, hl_object *op)
 {
-    inc_state *s = ctx;
-    s->members[list_of(hl_gc_head_of(op))]--;
+    leave(ctx, hl_gc_head_of(op));
     hl_gc_unlink(op);
 }
 
@@ -559,8 +602,8 @@ static void inc_on_alloc(void *ctx)
     inc_state *s = ctx;
     s->heap_size++;
     s->young_count++;
-    if (hl_unlikely(*s->trigger > s->threshold[0] && s->threshold[0] && s->enabled &&
-                    !hl_gc_is_collecting(s->rt)))
+    if (hl_unlikely(*s->trigger > s->threshold[0] && s->threshold[0] && s->base.enabled &&
+                    !hl_gc_is_collecting(&s->base)))
         collect(s, 1);
 }
 
@@ -573,19 +616,15 @@ static void inc_on_dealloc(void *ctx)
         s->heap_size--;
 }
 
+static int inc_stress_generation(void *ctx)
+{
+    (void)ctx;
+    return 1; /* every automatic collection is an increment */
+}
+
 static size_t inc_collect(void *ctx, int generation)
 {
     return collect(ctx, generation);
-}
-
-static void inc_set_enabled(void *ctx, bool enabled)
-{
-    ((inc_state *)ctx)->enabled = enabled;
-}
-
-static bool inc_is_enabled(void *ctx)
-{
-    return ((inc_state *)ctx)->enabled;
 }
 
 static void inc_get_count(void *ctx, size_t count[GENERATIONS])
@@ -596,109 +635,112 @@ static void inc_get_count(void *ctx, size_t count[GENERATIONS])
     count[2] = s->space_count[pending_space(s)];
 }
 
-static void inc_stats(void *ctx, hl_gc_stats *out)
+typedef struct kind_filter {
+    unsigned kind; /* YOUNG: young only; AGING: aging and grey */
+    hl_gc_object_fn fn;
+    void *arg;
+} kind_filter;
+
+static void filtered(hl_object *op, void *arg)
 {
-    *out = ((inc_state *)ctx)->stats;
+    kind_filter *f = arg;
+    unsigned k = kind_of(hl_gc_head_of(op));
+    if ((f->kind == YOUNG) == (k == YOUNG))
+        f->fn(op, f->arg);
 }
 
-static void inc_for_each(void *ctx, int generation, void (*fn)(hl_object *, void *), void *arg)
+/* Generation 0 is the young objects, 1 the visited side (aging, grey,
+   old[visited]), 2 the pending space — CPython's GEN_HEAD. */
+static void inc_for_each(void *ctx, int generation, hl_gc_object_fn fn, void *arg)
 {
     inc_state *s = ctx;
-    unsigned v = s->visited;
-    const unsigned order[] = {L_YOUNG, L_AGING, L_GREY, L_OLD0 + v, L_OLD0 + (v ^ 1)};
-    const int gen_of[] = {0, 1, 1, 1, 2};
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        if (generation < 0 || generation == gen_of[i])
-            hl_gc_list_for_each(&s->list[order[i]], fn, arg);
-}
-
-static void inc_take_all(void *ctx, hl_gc_head *list)
-{
-    inc_state *s = ctx;
-    for (unsigned l = 0; l < L_KEPT; l++) {
-        hl_gc_list_merge(&s->list[l], list);
-        s->members[l] = 0;
+    bool every = generation < 0;
+    if (every) {
+        hl_gc_list_for_each(young_list(s), fn, arg);
+    } else if (generation <= 1) {
+        kind_filter f = {generation == 0 ? YOUNG : AGING, fn, arg};
+        hl_gc_list_for_each(young_list(s), filtered, &f);
     }
-    s->young_count = 0;
+    if (every || generation == 1)
+        hl_gc_list_for_each(old_list(s, s->visited), fn, arg);
+    if (every || generation == 2)
+        hl_gc_list_for_each(old_list(s, pending_space(s)), fn, arg);
+    if (generation == HL_GC_EVERY_SPACE)
+        hl_gc_list_for_each(&s->base.permanent, fn, arg);
 }
 
 static void inc_get_threshold(void *ctx, size_t threshold[GENERATIONS])
 {
-    memcpy(threshold, ((inc_state *)ctx)->threshold, sizeof(size_t) * GENERATIONS);
+    memcpy(threshold, ((inc_state *)ctx)->threshold, sizeof(size_t[GENERATIONS]));
 }
 
 static bool inc_set_threshold(void *ctx, const size_t threshold[GENERATIONS])
 {
-    memcpy(((inc_state *)ctx)->threshold, threshold, sizeof(size_t) * GENERATIONS);
+    memcpy(((inc_state *)ctx)->threshold, threshold, sizeof(size_t[GENERATIONS]));
     return true;
 }
 
 static void inc_freeze(void *ctx)
 {
     inc_state *s = ctx;
-    for (unsigned l = 0; l < L_PERMANENT; l++) {
-        hl_gc_head *head = &s->list[l];
-        for (hl_gc_head *gc = hl_gc_list_next(head); gc != head; gc = hl_gc_list_next(gc))
-            set_word(gc, L_PERMANENT, s->visited);
-        s->members[L_PERMANENT] += s->members[l];
-        s->members[l] = 0;
-        hl_gc_list_merge(head, &s->list[L_PERMANENT]);
-    }
+    for (int g = 0; g < GENERATIONS; g++)
+        retag_merge(&s->base.space[g], &s->base.permanent, OLD, s->visited);
+    s->young_members = 0;
     s->young_count = 0;
 }
 
 /* Into the pending space, the oldest generation as get_objects() lists
-   them (collector.h's contract; CPython 3.14 puts them in the visited one):
-   the current scan will reach them. */
+   them (collector.h's contract; CPython 3.14 puts them in the visited
+   space): the current scan will reach them. */
 static void inc_unfreeze(void *ctx)
 {
     inc_state *s = ctx;
     unsigned p = pending_space(s);
-    hl_gc_head *head = &s->list[L_PERMANENT];
-    for (hl_gc_head *gc = hl_gc_list_next(head); gc != head; gc = hl_gc_list_next(gc))
-        set_word(gc, L_OLD0 + p, p);
-    s->members[L_OLD0 + p] += s->members[L_PERMANENT];
-    s->members[L_PERMANENT] = 0;
-    hl_gc_list_merge(head, &s->list[L_OLD0 + p]);
-}
-
-static size_t inc_freeze_count(void *ctx)
-{
-    return ((inc_state *)ctx)->members[L_PERMANENT];
+    retag_merge(&s->base.permanent, old_list(s, p), OLD, p);
 }
 
 static bool inc_validate(void *ctx, char *why, size_t why_size)
 {
     inc_state *s = ctx;
-    static const char *const names[] = {"young", "aging", "old[0]", "old[1]", "grey",
-                                        "permanent"};
-    for (unsigned l = 0; l < L_KEPT; l++) {
-        size_t n;
-        if (!hl_gc_list_validate(&s->list[l], &n, why, why_size))
-            return false;
-        if (n != s->members[l]) {
-            snprintf(why, why_size, "%s holds %zu objects; its count says %zu", names[l], n,
-                     s->members[l]);
-            return false;
-        }
-        unsigned want = l == L_OLD0 || l == L_OLD1 ? l - L_OLD0
-                        : l == L_YOUNG || l == L_AGING ? pending_space(s)
-                                                       : s->visited;
-        hl_gc_head *head = &s->list[l];
-        for (hl_gc_head *gc = hl_gc_list_next(head); gc != head; gc = hl_gc_list_next(gc)) {
-            if (list_of(gc) != l || space_of(gc) != want) {
-                snprintf(why, why_size,
-                         "object %p on %s says list %u space %u; expected list %u space %u",
-                         (void *)hl_object_of(gc), names[l], list_of(gc), space_of(gc), l, want);
+    static const char *const kinds[] = {"old", "young", "aging", "grey"};
+    unsigned v = s->visited;
+    struct {
+        hl_gc_head *list;
+        const char *name;
+    } lists[] = {{young_list(s), "the young list"},
+                 {old_list(s, 0), "old[0]"},
+                 {old_list(s, 1), "old[1]"},
+                 {&s->base.permanent, "permanent"}};
+    size_t young = 0;
+    for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
+        bool in_prefix = l == 0;
+        for (hl_gc_head *gc = hl_gc_list_next(lists[l].list); gc != lists[l].list;
+             gc = hl_gc_list_next(gc)) {
+            unsigned k = kind_of(gc), want;
+            bool ok;
+            if (l == 0) {
+                in_prefix = in_prefix && k == GREY;
+                ok = k == GREY ? in_prefix : k == YOUNG || (k == AGING && s->aging);
+                want = k == GREY ? v : v ^ 1;
+                young += k == YOUNG;
+            } else {
+                ok = k == OLD;
+                want = l == 1 ? 0 : l == 2 ? 1 : v;
+            }
+            if (!ok || space_of(gc) != want) {
+                snprintf(why, why_size, "object %p on %s is %s in space %u; expected space %u%s",
+                         (void *)hl_object_of(gc), lists[l].name, kinds[k], space_of(gc), want,
+                         ok ? "" : " and another kind");
                 return false;
             }
         }
     }
-    if (!s->aging && s->members[L_AGING]) {
-        snprintf(why, why_size, "aging holds objects but is not in use");
+    if (young != s->young_members) {
+        snprintf(why, why_size, "%zu young objects on the young list; the count says %zu", young,
+                 s->young_members);
         return false;
     }
-    if (s->phase == PHASE_MARK && s->members[L_GREY] && s->eager) {
+    if (s->eager && s->phase == PHASE_MARK && has_grey(s)) {
         snprintf(why, why_size, "grey objects before the scan marked its roots");
         return false;
     }
@@ -709,26 +751,23 @@ static const hl_collector_ops incremental_ops = {
     .name = "incremental",
     .description = "CPython 3.14.0's incremental collector: young + old-space increments "
                    "(2000,10; =eager for prompt young and aging collection)",
-    .header_size = 2 * sizeof(hl_gc_head),
+    .flags = HL_GC_FINDS_CYCLES | HL_GC_AUTOMATIC | HL_GC_MARKS_ROOTS | HL_GC_INCREMENTS |
+             HL_GC_SPARE_BITS,
     .generations = GENERATIONS,
-    .create = inc_create,
-    .destroy = inc_destroy,
+    .state_size = sizeof(inc_state),
+    .configure = inc_configure,
     .track = inc_track,
     .untrack = inc_untrack,
     .on_alloc = inc_on_alloc,
     .on_dealloc = inc_on_dealloc,
+    .stress_generation = inc_stress_generation,
     .collect = inc_collect,
-    .set_enabled = inc_set_enabled,
-    .is_enabled = inc_is_enabled,
     .get_count = inc_get_count,
-    .stats = inc_stats,
-    .for_each = inc_for_each,
-    .take_all = inc_take_all,
     .get_threshold = inc_get_threshold,
     .set_threshold = inc_set_threshold,
+    .for_each = inc_for_each,
     .freeze = inc_freeze,
     .unfreeze = inc_unfreeze,
-    .freeze_count = inc_freeze_count,
     .validate = inc_validate,
 };
 

@@ -32,3 +32,9 @@ const hl_collector_ops *hl_collector_find(const char *name, size_t len)
     }
     return NULL;
 }
+
+const hl_collector_ops *hl_collector_lookup(const char *spec)
+{
+    const char *eq = strchr(spec, '=');
+    return hl_collector_find(spec, eq ? (size_t)(eq - spec) : strlen(spec));
+}

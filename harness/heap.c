@@ -13,6 +13,7 @@
  * checks that nothing is left.
  */
 #include "cli.h"
+#include "collector_registry.h"
 #include "graph.h"
 #include "object.h"
 #include "allocator.h"
@@ -503,7 +504,7 @@ int hl_verb_heap(int argc, char **argv)
     hl_runtime *probe = hl_runtime_create(alloc, gc, err, sizeof err);
     if (probe == NULL)
         return hl_usage_error("heap", "%s", err);
-    bool tracing = strcmp(hl_runtime_collector_name(probe), "none") != 0;
+    bool tracing = (hl_gc_flags(probe) & HL_GC_FINDS_CYCLES) != 0;
     hl_runtime_destroy(probe, NULL);
 
     int status = HL_EXIT_OK;
@@ -590,7 +591,8 @@ long hl_graph_collect(const hl_graph *g, const char *alloc, const char *gc,
     if (replay(g, alloc, gc, false, &r) != HL_EXIT_OK || r.out_of_memory)
         return -1;
     *collect_ns = (unsigned long long)(r.collect_ms * 1e6);
-    bool tracing = strcmp(gc, "none") != 0 && strncmp(gc, "none=", 5) != 0;
+    const hl_collector_ops *ops = hl_collector_lookup(gc);
+    bool tracing = ops && (ops->flags & HL_GC_FINDS_CYCLES);
     if (r.leaked_bytes || (tracing && (r.live_after || r.leaked_objects)))
         return -2;
     return r.unreachable;

@@ -95,19 +95,20 @@ static hl_test_result run_allocator_case(const hl_suite *s, const hl_test_case *
 }
 
 static hl_test_result run_runtime_case(const hl_test_case *c, const char *alloc,
-                                       const char *gc, const test_options *opt, char *msg,
-                                       size_t msg_size)
+                                       const char *gc, bool sweeping, const test_options *opt,
+                                       char *msg, size_t msg_size)
 {
     char err[300];
-    hl_test t = {.alloc_spec = alloc, .gc_name = gc, .quick = opt->quick, .seed = opt->seed};
+    hl_test t = {.alloc_spec = alloc, .gc_name = gc, .quick = opt->quick, .seed = opt->seed,
+                 .oom_sweep = sweeping};
     t.rt = hl_runtime_create(alloc, gc, err, sizeof err);
     if (t.rt == NULL) {
         snprintf(msg, msg_size, "cannot create the stack: %s", err);
         /* Under the sweep, a refused allocation while creating is clean. */
-        return strncmp(alloc, "failafter=", 10) == 0 ? HL_TEST_OOM : HL_TEST_FAIL;
+        return sweeping ? HL_TEST_OOM : HL_TEST_FAIL;
     }
-    t.tracing = strcmp(hl_runtime_collector_name(t.rt), "none") != 0;
-    t.increments = strcmp(hl_runtime_collector_name(t.rt), "incremental") == 0;
+    t.tracing = (hl_gc_flags(t.rt) & HL_GC_FINDS_CYCLES) != 0;
+    t.increments = (hl_gc_flags(t.rt) & HL_GC_INCREMENTS) != 0;
     hl_test_result r = c->run(&t);
     char why[300];
     if (!hl_runtime_validate(t.rt, why, sizeof why))
@@ -171,7 +172,7 @@ static void oom_sweep(tap *out, const hl_suite *s, const hl_test_case *c, const 
     long k;
     for (k = 1; opt->oom_limit < 0 || k <= opt->oom_limit; k++) {
         snprintf(spec, sizeof spec, "failafter=%ld:%s", k, alloc);
-        hl_test_result r = run_runtime_case(c, spec, gc, opt, msg, sizeof msg);
+        hl_test_result r = run_runtime_case(c, spec, gc, true, opt, msg, sizeof msg);
         if (r == HL_TEST_FAIL) {
             report(out, r, msg, "oom/%s/%s [%s %s] allocation %ld refused", s->name,
                    c->name, alloc, gc, k);
@@ -260,7 +261,7 @@ static int run_matrix(const test_options *opt)
                 }
                 for (size_t gi = 0; gi < gcs.count; gi++) {
                     hl_test_result r = run_runtime_case(c, allocs.name[ai], gcs.name[gi],
-                                                        opt, msg, sizeof msg);
+                                                        false, opt, msg, sizeof msg);
                     report(&out, r, msg, "%s/%s [%s %s]", s->name, c->name,
                            allocs.name[ai], gcs.name[gi]);
                     if (opt->oom_limit != 0 && strncmp(allocs.name[ai], "failafter", 9))

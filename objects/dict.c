@@ -103,10 +103,13 @@ static void dict_dealloc(hl_runtime *rt, hl_object *op)
         hl_object_free(rt, op, sizeof(dict_object));
 }
 
+static bool dict_may_untrack(hl_runtime *rt, const hl_object *dict);
+
 const hl_type hl_dict_type = {
     .name = "dict",
     .basic_size = sizeof(dict_object),
-    .flags = HL_TYPE_CONTAINER,
+    .flags = HL_TYPE_CONTAINER | HL_TYPE_UNTRACK_WHEN_FULL,
+    .may_untrack = dict_may_untrack,
     .traverse = dict_traverse,
     .clear = dict_clear,
     .dealloc = dict_dealloc,
@@ -195,21 +198,13 @@ static int dict_resize(hl_runtime *rt, dict_object *d, size_t minused)
     return 0;
 }
 
-/* _PyObject_GC_MAY_BE_TRACKED: any container but an untracked tuple. */
-bool hl_may_be_tracked(const hl_object *op)
-{
-    if (!hl_is_container(op))
-        return false;
-    return op->type != &hl_tuple_type || hl_is_tracked(op);
-}
-
 /* _PyDict_MaybeUntrack: a dict holding nothing that may be tracked. */
-bool hl_dict_may_untrack(const hl_object *dict)
+static bool dict_may_untrack(hl_runtime *rt, const hl_object *dict)
 {
     const dict_object *d = (const dict_object *)dict;
     for (size_t i = 0; i < d->nentries; i++) {
         const dict_entry *e = &d->entries[i];
-        if (e->key && (hl_may_be_tracked(e->key) || hl_may_be_tracked(e->value)))
+        if (e->key && (hl_may_be_tracked(rt, e->key) || hl_may_be_tracked(rt, e->value)))
             return false;
     }
     return true;
@@ -223,7 +218,8 @@ int hl_dict_set(hl_runtime *rt, hl_object *dict, hl_object *key, hl_object *valu
     size_t slot = 0;
     if (d->size)
         slot = lookup_slot(d, key, hash, &ix);
-    if (!hl_is_tracked(dict) && (hl_may_be_tracked(key) || hl_may_be_tracked(value)))
+    if (!hl_collector_is_tracked(rt->gc, dict) &&
+        (hl_may_be_tracked(rt, key) || hl_may_be_tracked(rt, value)))
         hl_gc_track(rt, dict);
     if (ix >= 0) {
         hl_incref(value);

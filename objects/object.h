@@ -57,6 +57,7 @@ typedef int (*hl_visit_fn)(hl_object *op, void *arg);
 enum {
     HL_TYPE_CONTAINER = 1u << 0,  /* has a gc header; traverse and clear set */
     HL_TYPE_LEGACY_DEL = 1u << 1, /* legacy tp_del: uncollectable in a cycle */
+    HL_TYPE_UNTRACK_WHEN_FULL = 1u << 2, /* may_untrack asked in full collections only */
 };
 
 /*
@@ -65,6 +66,10 @@ enum {
  * first non-zero return and returning it); clear drops every reference the
  * object holds (leaving it in a state dealloc can still handle); finalize is
  * PEP 442's tp_finalize; dealloc drops the references and frees the memory.
+ * may_untrack (optional) says a reachable object holds nothing that may be
+ * tracked, so a collection can untrack it (CPython's _PyTuple_MaybeUntrack,
+ * asked in every collection, and _PyDict_MaybeUntrack, asked only in full
+ * ones: HL_TYPE_UNTRACK_WHEN_FULL).
  */
 struct hl_type {
     const char *name;
@@ -78,6 +83,7 @@ struct hl_type {
     size_t weaklist_offset; /* where the object keeps its weakref list; 0: none */
     uint64_t (*hash)(const hl_object *op);             /* NULL: by identity */
     bool (*equal)(const hl_object *a, const hl_object *b); /* NULL: identity */
+    bool (*may_untrack)(hl_runtime *rt, const hl_object *op); /* see above */
 };
 
 /* ---- the runtime: one stack ------------------------------------------- */
@@ -165,25 +171,6 @@ static inline bool hl_is_container(const hl_object *op)
     return (op->type->flags & HL_TYPE_CONTAINER) != 0;
 }
 
-static inline hl_gc_head *hl_gc_head_of(const hl_object *op)
-{
-    return (hl_gc_head *)op - 1;
-}
-
-static inline hl_object *hl_object_of(const hl_gc_head *gc)
-{
-    return (hl_object *)(gc + 1);
-}
-
-static inline bool hl_is_tracked(const hl_object *op)
-{
-    return hl_is_container(op) && hl_gc_head_of(op)->next != 0;
-}
-
-static inline bool hl_is_finalized(const hl_object *op)
-{
-    return hl_is_container(op) && (hl_gc_head_of(op)->prev & HL_GC_PREV_FINALIZED);
-}
 
 /* ---- roots: what the runtime knows to be alive ------------------------- */
 
@@ -213,7 +200,13 @@ size_t hl_frame_depth(const hl_runtime *rt); /* frames alone */
    (outermost first).  fn must not add or remove roots. */
 void hl_roots_for_each(hl_runtime *rt, void (*fn)(hl_object *op, void *arg), void *arg);
 
-/* ---- the collector, as the gc module ---------------------------------- */
+/* ---- the collector, as the gc module (collectors/gcmodule.c) ----------- */
+
+/* gc.is_tracked(op) / gc.is_finalized(op): false for non-containers. */
+bool hl_gc_is_tracked(hl_runtime *rt, const hl_object *op);
+bool hl_gc_is_finalized(hl_runtime *rt, const hl_object *op);
+/* The collector's capabilities (HL_GC_FINDS_CYCLES, ...: collector.h). */
+unsigned hl_gc_flags(const hl_runtime *rt);
 
 /* gc.collect(generation): the number of unreachable objects found.  Returns
    0 without collecting when a collection is already running (a finalizer
@@ -249,8 +242,6 @@ hl_object *hl_gc_garbage(hl_runtime *rt);
    collection, automatic ones included, with the generation and (at stop)
    the counts collected and uncollectable.  A callback may allocate and
    drop references but not collect (collect() returns 0 inside). */
-typedef void (*hl_gc_callback_fn)(hl_runtime *rt, const char *phase, int generation,
-                                  size_t collected, size_t uncollectable, void *user);
 int hl_gc_add_callback(hl_runtime *rt, hl_gc_callback_fn fn, void *user);
 void hl_gc_remove_callback(hl_runtime *rt, hl_gc_callback_fn fn, void *user);
 

@@ -11,8 +11,6 @@
  * its head, each link released right after the one that owned it.
  */
 #include "runtime.h"
-#include "gc_core.h"
-#include "collector_registry.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,13 +49,15 @@ hl_object *hl_object_new(hl_runtime *rt, const hl_type *type, size_t size)
     if (hl_unlikely(mem == NULL))
         return out_of_memory(rt);
     hl_object *op = (hl_object *)(mem + header);
-    if (container)
-        memset(mem, 0, header); /* untracked, not finalized */
     op->refcount = 1;
     op->type = type;
     rt->live_objects++;
-    if (container)
-        rt->gc_ops->on_alloc(rt->gc);
+    if (container) {
+        memset(mem, 0, header); /* untracked, not finalized */
+        if (hl_unlikely(!rt->gc->lists))
+            rt->gc->ops.reset_object(rt->gc->ctx, op);
+        rt->gc->ops.on_alloc(rt->gc->ctx);
+    }
     return op;
 }
 
@@ -68,17 +68,17 @@ void hl_object_free(hl_runtime *rt, hl_object *op, size_t size)
     hl_mem_free(rt->alloc, (char *)op - header, header + size);
     rt->live_objects--;
     if (container)
-        rt->gc_ops->on_dealloc(rt->gc);
+        rt->gc->ops.on_dealloc(rt->gc->ctx);
 }
 
 void hl_gc_track(hl_runtime *rt, hl_object *op)
 {
-    rt->gc_ops->track(rt->gc, op);
+    rt->gc->ops.track(rt->gc->ctx, op);
 }
 
 void hl_gc_untrack(hl_runtime *rt, hl_object *op)
 {
-    rt->gc_ops->untrack(rt->gc, op);
+    rt->gc->ops.untrack(rt->gc->ctx, op);
 }
 
 /* ---- dealloc ----------------------------------------------------------- */
@@ -103,7 +103,7 @@ static bool finalize_from_dealloc(hl_runtime *rt, hl_object *op,
 static void dealloc_one(hl_runtime *rt, hl_object *op)
 {
     const hl_type *type = op->type;
-    if (type->finalize && !hl_is_finalized(op)) {
+    if (type->finalize && !hl_collector_is_finalized(rt->gc, op)) {
         hl_runtime_finalize(rt, op);
         if (op->refcount > 0)
             return;
@@ -121,7 +121,7 @@ void hl_runtime_finalize(hl_runtime *rt, hl_object *op)
 {
     /* Only called on a dead object from dealloc_one, or by the collector on
        an object it keeps alive; the finalized bit makes it happen once. */
-    hl_gc_head_of(op)->prev |= HL_GC_PREV_FINALIZED;
+    hl_collector_set_finalized(rt->gc, op);
     rt->finalizers_run++;
     if (op->refcount == 0)
         finalize_from_dealloc(rt, op, op->type->finalize);
@@ -131,7 +131,7 @@ void hl_runtime_finalize(hl_runtime *rt, hl_object *op)
 
 void hl_dealloc(hl_runtime *rt, hl_object *op)
 {
-    if (hl_is_tracked(op))
+    if (hl_is_container(op) && hl_collector_is_tracked(rt->gc, op))
         hl_gc_untrack(rt, op);
     op->refcount = -(intptr_t)rt->dealloc_pending;
     rt->dealloc_pending = op;
@@ -157,7 +157,7 @@ hl_object *hl_free_list_pop(hl_runtime *rt, hl_free_list *list)
     list->count--;
     op->refcount = 1;
     if (hl_is_container(op))
-        *hl_gc_head_of(op) = (hl_gc_head){0}; /* untracked, not finalized */
+        hl_collector_reset_object(rt->gc, op); /* untracked, not finalized */
     rt->live_objects++;
     return op;
 }
@@ -226,24 +226,10 @@ hl_runtime *hl_runtime_create(const char *alloc_spec, const char *gc_spec, char 
     rt->alloc = hl_allocator_open(alloc_spec, err, err_size);
     if (rt->alloc == NULL)
         goto fail;
-    const char *eq = strchr(gc_spec, '=');
-    size_t name_len = eq ? (size_t)(eq - gc_spec) : strlen(gc_spec);
-    rt->gc_ops = hl_collector_find(gc_spec, name_len);
-    if (rt->gc_ops == NULL) {
-        snprintf(err, err_size, "unknown collector '%.*s' (see `heaplab list`)",
-                 (int)name_len, gc_spec);
+    rt->gc = hl_collector_open(gc_spec, rt, err, err_size);
+    if (rt->gc == NULL)
         goto fail;
-    }
-    rt->gc_header_size = rt->gc_ops->header_size;
-    char reason[200] = "";
-    hl_gc_config config = {.arg = eq ? eq + 1 : NULL, .error = reason,
-                           .error_size = sizeof reason};
-    rt->gc = rt->gc_ops->create(rt, &config);
-    if (rt->gc == NULL) {
-        snprintf(err, err_size, "cannot create collector '%s': %s", gc_spec,
-                 reason[0] ? reason : "out of memory");
-        goto fail;
-    }
+    rt->gc_header_size = rt->gc->ops.header_size;
     return rt;
 fail:
     hl_allocator_close(rt->alloc);
@@ -251,60 +237,19 @@ fail:
     return NULL;
 }
 
-/*
- * Frees what reference counting alone cannot: everything still tracked is
- * taken from the collector, kept alive while each is cleared, then released.
- * Clearing can run finalizers that make new objects, so repeat until the
- * collector holds nothing (bounded: a finalizer that always resurrects would
- * otherwise spin).
- */
-static size_t reclaim_tracked(hl_runtime *rt)
-{
-    size_t reclaimed = 0;
-    for (int round = 0; round < 64; round++) {
-        hl_gc_head all, done;
-        hl_gc_list_init(&all);
-        hl_gc_list_init(&done);
-        rt->gc_ops->take_all(rt->gc, &all);
-        if (hl_gc_list_is_empty(&all))
-            break;
-        for (hl_gc_head *gc = hl_gc_list_next(&all); gc != &all; gc = hl_gc_list_next(gc))
-            hl_incref(hl_object_of(gc));
-        while (!hl_gc_list_is_empty(&all)) {
-            hl_gc_head *gc = hl_gc_list_next(&all);
-            hl_object *op = hl_object_of(gc);
-            hl_gc_list_move(gc, &done);
-            reclaimed++;
-            if (op->type->clear)
-                op->type->clear(rt, op);
-        }
-        /* Release in order; objects freed meanwhile left the list. */
-        while (!hl_gc_list_is_empty(&done)) {
-            hl_gc_head *gc = hl_gc_list_next(&done);
-            hl_object *op = hl_object_of(gc);
-            hl_gc_list_remove(gc);
-            gc->next = 0; /* untracked: dealloc must not unlink it again */
-            hl_decref(rt, op);
-            /* A survivor (held by an uncleared object) is simply dropped from
-               accounting; it shows up in live_objects. */
-        }
-    }
-    return reclaimed;
-}
-
 void hl_runtime_destroy(hl_runtime *rt, hl_runtime_report *report)
 {
     if (rt == NULL)
         return;
     hl_runtime_report r = {0};
-    hl_clearref(rt, &rt->garbage);
-    rt->callback_count = 0;
+    hl_clearref(rt, &rt->gc->garbage);
+    rt->gc->callback_count = 0;
     hl_roots_clear(rt);
-    r.leaked_objects = reclaim_tracked(rt);
+    r.leaked_objects = hl_collector_reclaim(rt->gc);
     hl_clear_free_lists(rt);
     for (size_t i = 0; i < HL_SMALL_INT_COUNT; i++)
         hl_clearref(rt, &rt->small_ints[i]);
-    rt->gc_ops->destroy(rt->gc);
+    hl_collector_close(rt->gc);
     r.live_objects = rt->live_objects;
     r.live_bytes = rt->alloc->counts.live_bytes;
     r.live_blocks = rt->alloc->counts.live_blocks;
@@ -326,13 +271,13 @@ bool hl_runtime_validate(hl_runtime *rt, char *why, size_t why_size)
         return false;
     }
     return hl_roots_validate(rt, why, why_size) &&
-           rt->gc_ops->validate(rt->gc, why, why_size) &&
+           hl_collector_validate(rt->gc, why, why_size) &&
            hl_allocator_validate(rt->alloc, why, why_size);
 }
 
 const char *hl_runtime_collector_name(const hl_runtime *rt)
 {
-    return rt->gc_ops->name;
+    return rt->gc->ops.name;
 }
 
 size_t hl_runtime_live_objects(const hl_runtime *rt)

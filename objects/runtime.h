@@ -13,8 +13,8 @@
  *     with refcount 0 (bpo-16602).  Containers on it are untracked, so a
  *     collection never sees the borrowed field.  It is empty whenever
  *     draining is false.
- *   - collecting is true exactly while a collection runs; it makes
- *     hl_gc_collect and automatic collection return without collecting.
+ *   - gc is open for the runtime's whole life; gc_header_size equals its
+ *     ops.header_size.
  */
 #ifndef HEAPLAB_RUNTIME_H
 #define HEAPLAB_RUNTIME_H
@@ -24,7 +24,6 @@
 #include "object.h"
 
 #define HL_SMALL_INT_COUNT (HL_SMALL_INT_MAX - HL_SMALL_INT_MIN + 1)
-#define HL_GC_MAX_CALLBACKS 16
 
 /* CPython 3.11's free list sizes. */
 #define HL_FREE_LIST_LIST 80
@@ -50,32 +49,20 @@ typedef struct hl_object_stack {
     size_t capacity; /* entries allocated from the stack's allocator */
 } hl_object_stack;
 
-typedef struct hl_gc_callback {
-    hl_gc_callback_fn fn;
-    void *user;
-} hl_gc_callback;
-
 struct hl_runtime {
     hl_allocator *alloc;            /* owned; closed at destroy */
-    const hl_collector_ops *gc_ops; /* the collector's table */
-    void *gc;                       /* its context */
-    size_t gc_header_size;          /* == gc_ops->header_size */
+    hl_collector *gc;               /* owned; closed at destroy */
+    size_t gc_header_size;          /* == gc->ops.header_size */
 
     hl_object *small_ints[HL_SMALL_INT_COUNT]; /* -5..256, made on first use */
 
     hl_object *dealloc_pending; /* trashcan stack, see above */
     bool draining;              /* a dealloc loop is running */
-    bool collecting;            /* a collection is running */
 
     hl_free_list free_list;   /* list objects */
     hl_free_list free_dict;   /* dict objects */
     hl_free_list free_float;  /* float objects */
     hl_free_list free_tuple[HL_FREE_LIST_TUPLE_SIZES + 1]; /* by size; [0] unused */
-
-    unsigned gc_debug;        /* HL_GC_DEBUG_* flags */
-    hl_object *garbage;       /* gc.garbage, made on first use */
-    hl_gc_callback callbacks[HL_GC_MAX_CALLBACKS]; /* gc.callbacks */
-    size_t callback_count;
 
     hl_object_stack globals;  /* roots: module dicts, builtins, types */
     hl_object_stack frames;   /* roots: the frame stack, innermost last */
@@ -85,7 +72,12 @@ struct hl_runtime {
     uint64_t finalizers_run; /* PEP 442 finalizers run, by any path */
 };
 
-/* Used by the collectors' shared phases (collectors/gc_core.c). */
+static inline hl_collector *hl_runtime_collector(const hl_runtime *rt)
+{
+    return rt->gc;
+}
+
+/* Used by the collectors' shared phases (collectors/gc_garbage.c). */
 void hl_runtime_finalize(hl_runtime *rt, hl_object *op);
 
 /* Drops every root (at destroy), and checks that each is alive. */
@@ -112,10 +104,11 @@ void hl_weakref_clear_ref(hl_object *weakref);
 bool hl_weakref_has_callback(const hl_object *weakref);
 void hl_weakref_call(hl_runtime *rt, hl_object *weakref);
 
-/* Untracking, as CPython's _PyTuple_MaybeUntrack and _PyDict_MaybeUntrack:
-   true when the object holds nothing that may be tracked. */
-bool hl_tuple_may_untrack(const hl_object *tuple);
-bool hl_dict_may_untrack(const hl_object *dict);
-bool hl_may_be_tracked(const hl_object *op);
+/* _PyObject_GC_MAY_BE_TRACKED: any container but an untracked tuple. */
+static inline bool hl_may_be_tracked(hl_runtime *rt, const hl_object *op)
+{
+    return hl_is_container(op) &&
+           (op->type != &hl_tuple_type || hl_collector_is_tracked(rt->gc, op));
+}
 
 #endif

@@ -86,11 +86,11 @@ static bool tuple_equal(const hl_object *a, const hl_object *b)
 }
 
 /* _PyTuple_MaybeUntrack: a tuple holding nothing that may be tracked. */
-bool hl_tuple_may_untrack(const hl_object *tuple)
+static bool tuple_may_untrack(hl_runtime *rt, const hl_object *tuple)
 {
     const tuple_object *t = (const tuple_object *)tuple;
     for (size_t i = 0; i < t->size; i++)
-        if (t->items[i] == NULL || hl_may_be_tracked(t->items[i]))
+        if (t->items[i] == NULL || hl_may_be_tracked(rt, t->items[i]))
             return false;
     return true;
 }
@@ -103,6 +103,7 @@ const hl_type hl_tuple_type = {
     .dealloc = tuple_dealloc,
     .hash = tuple_hash,
     .equal = tuple_equal,
+    .may_untrack = tuple_may_untrack,
 };
 
 hl_object *hl_tuple_new(hl_runtime *rt, size_t n)

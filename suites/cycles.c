@@ -66,7 +66,7 @@ static hl_test_result test_self_dict(hl_test *t)
     LET(d, hl_dict_new(rt));
     LET(one, hl_int(rt, 1));
     OK(hl_dict_set(rt, d, one, d));
-    CHECK(hl_is_tracked(d));
+    CHECK(hl_gc_is_tracked(rt, d));
     long before = LIVE();
     DEL(d);
     CHECK_EQ(hl_gc_collect(rt, 2), FOUND(1));

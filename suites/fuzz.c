@@ -23,7 +23,7 @@
  * A failed program is cut down by delta debugging — operations removed
  * while the same kind of failure remains, each try in a fresh child — and
  * printed as pseudo-Python on stderr.  Under the out-of-memory sweep
- * (failafter=N, N < 10^9) one program runs in process instead.
+ * (t->oom_sweep) one program runs in process instead.
  *
  * Environment:
  *   HEAPLAB_FUZZ_SEEDS=N     programs per case (default 600; 75 with --quick)
@@ -703,8 +703,7 @@ static hl_test_result run_case(hl_test *t, const char *name, const fuzz_shape *s
     r->blocks = stats.counts.live_blocks;
 
     const char *env = getenv("HEAPLAB_FUZZ_SEEDS"), *fork_env = getenv("HEAPLAB_FUZZ_FORK");
-    bool sweep = strncmp(t->alloc_spec, "failafter=", 10) == 0 &&
-                 strtoull(t->alloc_spec + 10, NULL, 10) < 1000000000;
+    bool sweep = t->oom_sweep;
     bool forking = !sweep && !(fork_env && strcmp(fork_env, "0") == 0);
     batch b = {.first = t->seed,
                .count = env && *env ? (unsigned)strtoul(env, NULL, 10) : DEFAULT_PROGRAMS};

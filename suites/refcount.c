@@ -120,7 +120,7 @@ static hl_test_result test_dict(hl_test *t)
 {
     hl_runtime *rt = t->rt;
     LET(d, hl_dict_new(rt));
-    CHECK(!hl_is_tracked(d)); /* holds nothing trackable yet */
+    CHECK(!hl_gc_is_tracked(rt, d)); /* holds nothing trackable yet */
     char text[32];
     for (int i = 0; i < 1000; i++) {
         LET(k, hl_int(rt, i * 7919));
@@ -131,7 +131,7 @@ static hl_test_result test_dict(hl_test *t)
         DEL(v);
     }
     CHECK_EQ(hl_dict_size(d), 1000);
-    CHECK(!hl_is_tracked(d)); /* ints and strs only */
+    CHECK(!hl_gc_is_tracked(rt, d)); /* ints and strs only */
     for (int i = 0; i < 1000; i += 2) {
         LET(k, hl_int(rt, i * 7919));
         CHECK_EQ(hl_dict_delete(rt, d, k), 0);
@@ -154,7 +154,7 @@ static hl_test_result test_dict(hl_test *t)
     CHECK(hl_dict_get(d, key) == NULL);
     LET(inner, hl_list_new(rt, 0));
     OK(hl_dict_set(rt, d, key, inner)); /* a container: now tracked */
-    CHECK(hl_is_tracked(d));
+    CHECK(hl_gc_is_tracked(rt, d));
     return HL_TEST_PASS;
 }
 

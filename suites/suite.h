@@ -43,10 +43,9 @@ typedef struct hl_test {
     hl_allocator *alloc;     /* the allocator under test (allocator suites) */
     const char *alloc_spec;  /* as opened */
     const char *gc_name;     /* "none", "stw", ... */
-    bool tracing;            /* the collector finds cycles */
-    bool increments;         /* collect(1) is one increment of an old space
-                                scanned in slices (CPython 3.14), not a
-                                generation */
+    bool tracing;            /* the collector finds cycles (HL_GC_FINDS_CYCLES) */
+    bool oom_sweep;          /* run by the out-of-memory sweep: allocations will fail */
+    bool increments;         /* collect(1) is one increment (HL_GC_INCREMENTS) */
     bool quick;              /* smaller sizes: sanitizer or emulated runs */
     size_t expected_leaks;   /* containers `none` must reclaim at destroy */
     hl_object *var[HL_TEST_VARS]; /* held references, dropped at teardown */
@@ -76,6 +75,7 @@ extern const hl_suite hl_suite_alloc_contract;
 extern const hl_suite hl_suite_debug_detect;
 extern const hl_suite hl_suite_refcount;
 extern const hl_suite hl_suite_cycles;
+extern const hl_suite hl_suite_collector_layer;
 extern const hl_suite hl_suite_test_gc;
 extern const hl_suite hl_suite_test_gc_module;
 extern const hl_suite hl_suite_test_gc_finalization;

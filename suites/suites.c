@@ -11,6 +11,7 @@ static const hl_suite *const table[] = {
     &hl_suite_debug_detect,
     &hl_suite_refcount,
     &hl_suite_cycles,
+    &hl_suite_collector_layer,
     &hl_suite_test_gc,
     &hl_suite_test_gc_module,
     &hl_suite_test_gc_finalization,

@@ -335,14 +335,14 @@ static hl_test_result test_is_finalized(hl_test *t)
 {
     hl_runtime *rt = t->rt;
     LET(three, hl_int(rt, 3));
-    CHECK(!hl_is_finalized(three));
+    CHECK(!hl_gc_is_finalized(rt, three));
     LET(Lazarus, fin_class(t, "Lazarus", false));
     LET(lazarus, new_node(rt, Lazarus, RESURRECTOR, ALONE));
-    CHECK(!hl_is_finalized(lazarus));
+    CHECK(!hl_gc_is_finalized(rt, lazarus));
     DEL(lazarus);
     hl_gc_collect(rt, 2);
     SET(lazarus, hl_list_pop(rt, hl_dict_get_str(hl_class_dict(Lazarus), "survivors")));
-    CHECK(hl_is_finalized(lazarus));
+    CHECK(hl_gc_is_finalized(rt, lazarus));
     long before = LIVE();
     DEL(lazarus);
     CHECK(LIVE() == before - 1 && t->counter[DELS] == 1); /* no second __del__ */

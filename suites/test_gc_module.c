@@ -178,15 +178,15 @@ static hl_test_result test_is_tracked(hl_test *t)
     LET(x, hl_float(rt, 1.0));
     LET(a, hl_str(rt, "a"));
     LET(d, hl_dict_new(rt));
-    CHECK(!hl_is_tracked(one) && !hl_is_tracked(x) && !hl_is_tracked(a) && !hl_is_tracked(d));
+    CHECK(!hl_gc_is_tracked(rt, one) && !hl_gc_is_tracked(rt, x) && !hl_gc_is_tracked(rt, a) && !hl_gc_is_tracked(rt, d));
     LET(UserClass, new_class(t, "UserClass", 1, NULL));
     LET(UserClassSlots, new_class(t, "UserClassSlots", 0, NULL));
     LET(u, hl_instance_new(rt, UserClass));
     LET(s, hl_instance_new(rt, UserClassSlots));
     LET(l, hl_list_new(rt, 0));
     LET(wr, hl_weakref_new(rt, u, NULL, NULL));
-    CHECK(hl_is_tracked(UserClass) && hl_is_tracked(u) && hl_is_tracked(s));
-    CHECK(hl_is_tracked(l) && hl_is_tracked(wr));
+    CHECK(hl_gc_is_tracked(rt, UserClass) && hl_gc_is_tracked(rt, u) && hl_gc_is_tracked(rt, s));
+    CHECK(hl_gc_is_tracked(rt, l) && hl_gc_is_tracked(rt, wr));
     return HL_TEST_PASS;
 }
 
@@ -301,7 +301,7 @@ static bool untracked_after_two(hl_runtime *rt, const hl_object *op)
 {
     hl_gc_collect(rt, 2);
     hl_gc_collect(rt, 2);
-    return !hl_is_tracked(op);
+    return !hl_gc_is_tracked(rt, op);
 }
 
 /* TupleTest.test_track_literals: x, y, z = 1.5, "a", []
@@ -331,12 +331,12 @@ static hl_test_result test_tuple_track_literals(hl_test *t)
     DEL(inner1);
     DEL(inner2);
     for (int i = 0; i < 5; i++)
-        CHECK(hl_is_tracked(atomic[i]));
+        CHECK(hl_gc_is_tracked(rt, atomic[i]));
     untracked_after_two(rt, z);
     for (int i = 0; i < 5; i++)
-        CHECK(hl_is_tracked(atomic[i]) != t->tracing);
+        CHECK(hl_gc_is_tracked(rt, atomic[i]) != t->tracing);
     for (int i = 0; i < 3; i++)
-        CHECK(hl_is_tracked(mutable[i]));
+        CHECK(hl_gc_is_tracked(rt, mutable[i]));
     return HL_TEST_PASS;
 }
 
@@ -356,7 +356,7 @@ static hl_test_result test_dict_track_dynamic(hl_test *t)
     LET(z, hl_tuple_pack(rt, 2, (hl_object *[]){one, y}));
     LET(d, hl_dict_new(rt));
     OK(hl_dict_set(rt, d, one, y) || hl_dict_set(rt, d, y, one));
-    CHECK(!hl_is_tracked(d));
+    CHECK(!hl_gc_is_tracked(rt, d));
     OK(hl_dict_set(rt, d, z, one));
     CHECK(untracked_after_two(rt, d) == t->tracing);
     OK(hl_dict_set(rt, d, one, w));
@@ -366,22 +366,22 @@ static hl_test_result test_dict_track_dynamic(hl_test *t)
     LET(d2, hl_dict_new(rt));
     LET(dd, hl_dict_new(rt));
     OK(hl_dict_set(rt, d2, one, dd));
-    CHECK(untracked_after_two(rt, dd) && hl_is_tracked(d2));
+    CHECK(untracked_after_two(rt, dd) && hl_gc_is_tracked(rt, d2));
     OK(hl_dict_set(rt, dd, one, d2));
-    CHECK(hl_is_tracked(dd));
+    CHECK(hl_gc_is_tracked(rt, dd));
     OK(hl_dict_set(rt, dd, one, one)); /* no cycle left behind */
     LET(e, hl_dict_new(rt));
     OK(hl_dict_set(rt, e, one, w));
     LET(later, hl_tuple_pack(rt, 2, (hl_object *[]){one, y}));
     OK(hl_dict_set(rt, e, y, later) || hl_dict_set(rt, e, one, one));
-    CHECK(hl_is_tracked(e) && hl_is_tracked(later));
+    CHECK(hl_gc_is_tracked(rt, e) && hl_gc_is_tracked(rt, later));
     CHECK_EQ(hl_gc_collect(rt, 2), 0);
-    CHECK_EQ(hl_is_tracked(later), !t->tracing);
-    CHECK_EQ(hl_is_tracked(e), !t->tracing);
+    CHECK_EQ(hl_gc_is_tracked(rt, later), !t->tracing);
+    CHECK_EQ(hl_gc_is_tracked(rt, e), !t->tracing);
     LET(young, hl_dict_new(rt));
     OK(hl_dict_set(rt, young, one, w) || hl_dict_set(rt, young, one, one));
     CHECK_EQ(hl_gc_collect(rt, 0), 0);
-    CHECK_EQ(hl_is_tracked(young), GENERATIONAL || !t->tracing);
+    CHECK_EQ(hl_gc_is_tracked(rt, young), GENERATIONAL || !t->tracing);
     return HL_TEST_PASS;
 }
 

@@ -10,7 +10,7 @@ for a in $allocs; do
     heaplab list | grep -A1 "^  $a " | grep -q unavailable || available="$available $a"
 done
 for pool in freelist_pool bitmap_pool; do
-    [[ " $available " == *" $pool "* ]] && available="$available debug:$pool failafter=2000000000:$pool"
+    [[ " $available " == *" $pool "* ]] && available="$available debug:$pool failafter=1000000000:$pool"
 done
 traces=(suites/data/traces/*.trace.gz)
 # Emulated and sanitizer runs check one trace per allocator, in turn.

@@ -8,8 +8,10 @@ kind=${1:-test}
 
 # Building and `make test`: compiler, zlib for gzip input, python3 for the
 # capture tools, and the shared libraries of the reference allocators, which
-# heaplab loads at run time (a missing one only shows as unavailable).
-test_pkgs="gcc make libc6-dev zlib1g-dev python3 perl
+# heaplab loads at run time (a missing one only shows as unavailable);
+# valgrind for tests/25-pool-uaf.t (memcheck, and the client-request headers
+# valgrind/valgrind.h and memcheck.h that make VALGRIND=1 compiles in).
+test_pkgs="gcc make libc6-dev zlib1g-dev python3 perl valgrind
            libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libpython3.11"
 # `make test-arm`: the cross compiler, qemu, and zlib for arm64.
 arm_pkgs="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user zlib1g-dev:arm64"

@@ -1,8 +1,9 @@
 /*
- * objects/gcmodule.c — the collector as Python's gc module sees it.  The
- * re-entry rule lives in hl_gc_run (collectors/gc_core.c): a collection
- * asked for while one runs — from a finalizer, a weakref callback or a gc
- * callback — returns 0 and collects nothing.
+ * collectors/gcmodule.c — the collector as Python's gc module sees it: the
+ * module's state (gc.garbage, callbacks, debug flags, the re-entry guard)
+ * lives in the hl_collector (collector.h).  A collection asked for while
+ * one runs — from a finalizer, a weakref callback or a gc callback —
+ * returns 0 and collects nothing (hl_gc_run_begin).
  */
 #include "gc_core.h"
 #include "runtime.h"
@@ -11,42 +12,58 @@
 
 long hl_gc_collect(hl_runtime *rt, int generation)
 {
+    hl_collector *c = rt->gc;
     if (generation < 0 || generation >= HL_GC_GENERATIONS)
         return -1;
-    if (hl_gc_is_collecting(rt))
+    if (c->collecting)
         return 0;
-    int top = rt->gc_ops->generations - 1;
-    return (long)rt->gc_ops->collect(rt->gc, generation < top ? generation : top);
+    int top = c->ops.generations - 1;
+    return (long)c->ops.collect(c->ctx, generation < top ? generation : top);
 }
 
 void hl_gc_enable(hl_runtime *rt)
 {
-    rt->gc_ops->set_enabled(rt->gc, true);
+    hl_collector_base(rt->gc)->enabled = true;
 }
 
 void hl_gc_disable(hl_runtime *rt)
 {
-    rt->gc_ops->set_enabled(rt->gc, false);
+    hl_collector_base(rt->gc)->enabled = false;
 }
 
 bool hl_gc_isenabled(hl_runtime *rt)
 {
-    return rt->gc_ops->is_enabled(rt->gc);
+    return hl_collector_base(rt->gc)->enabled;
 }
 
 void hl_gc_get_count(hl_runtime *rt, size_t count[HL_GC_GENERATIONS])
 {
-    rt->gc_ops->get_count(rt->gc, count);
+    rt->gc->ops.get_count(rt->gc->ctx, count);
 }
 
 void hl_gc_get_stats(hl_runtime *rt, hl_gc_stats *out)
 {
-    rt->gc_ops->stats(rt->gc, out);
+    *out = hl_collector_base(rt->gc)->stats;
 }
 
 int hl_gc_generations(const hl_runtime *rt)
 {
-    return rt->gc_ops->generations;
+    return rt->gc->ops.generations;
+}
+
+unsigned hl_gc_flags(const hl_runtime *rt)
+{
+    return rt->gc->ops.flags;
+}
+
+bool hl_gc_is_tracked(hl_runtime *rt, const hl_object *op)
+{
+    return hl_is_container(op) && hl_collector_is_tracked(rt->gc, op);
+}
+
+bool hl_gc_is_finalized(hl_runtime *rt, const hl_object *op)
+{
+    return hl_is_container(op) && hl_collector_is_finalized(rt->gc, op);
 }
 
 int hl_traverse(hl_object *op, hl_visit_fn visit, void *arg)
@@ -56,62 +73,65 @@ int hl_traverse(hl_object *op, hl_visit_fn visit, void *arg)
 
 void hl_gc_get_threshold(hl_runtime *rt, size_t threshold[HL_GC_GENERATIONS])
 {
-    rt->gc_ops->get_threshold(rt->gc, threshold);
+    rt->gc->ops.get_threshold(rt->gc->ctx, threshold);
 }
 
 int hl_gc_set_threshold(hl_runtime *rt, size_t t0, size_t t1, size_t t2)
 {
     const size_t t[HL_GC_GENERATIONS] = {t0, t1, t2};
-    return rt->gc_ops->set_threshold(rt->gc, t) ? 0 : -1;
+    return rt->gc->ops.set_threshold(rt->gc->ctx, t) ? 0 : -1;
 }
 
 void hl_gc_freeze(hl_runtime *rt)
 {
-    rt->gc_ops->freeze(rt->gc);
+    rt->gc->ops.freeze(rt->gc->ctx);
 }
 
 void hl_gc_unfreeze(hl_runtime *rt)
 {
-    rt->gc_ops->unfreeze(rt->gc);
+    rt->gc->ops.unfreeze(rt->gc->ctx);
 }
 
 size_t hl_gc_get_freeze_count(hl_runtime *rt)
 {
-    return rt->gc_ops->freeze_count(rt->gc);
+    return rt->gc->ops.freeze_count(rt->gc->ctx);
 }
 
 void hl_gc_set_debug(hl_runtime *rt, unsigned flags)
 {
-    rt->gc_debug = flags;
+    rt->gc->debug = flags;
 }
 
 unsigned hl_gc_get_debug(hl_runtime *rt)
 {
-    return rt->gc_debug;
+    return rt->gc->debug;
 }
 
 hl_object *hl_gc_garbage(hl_runtime *rt)
 {
-    if (rt->garbage == NULL)
-        rt->garbage = hl_list_new(rt, 0);
-    return rt->garbage;
+    hl_collector *c = rt->gc;
+    if (c->garbage == NULL)
+        c->garbage = hl_list_new(rt, 0);
+    return c->garbage;
 }
 
 int hl_gc_add_callback(hl_runtime *rt, hl_gc_callback_fn fn, void *user)
 {
-    if (rt->callback_count == HL_GC_MAX_CALLBACKS)
+    hl_collector *c = rt->gc;
+    if (c->callback_count == HL_GC_MAX_CALLBACKS)
         return -1;
-    rt->callbacks[rt->callback_count++] = (hl_gc_callback){fn, user};
+    c->callbacks[c->callback_count++] = (hl_gc_callback){fn, user};
     return 0;
 }
 
 void hl_gc_remove_callback(hl_runtime *rt, hl_gc_callback_fn fn, void *user)
 {
-    for (size_t i = 0; i < rt->callback_count; i++) {
-        if (rt->callbacks[i].fn == fn && rt->callbacks[i].user == user) {
-            memmove(&rt->callbacks[i], &rt->callbacks[i + 1],
-                    (rt->callback_count - i - 1) * sizeof rt->callbacks[0]);
-            rt->callback_count--;
+    hl_collector *c = rt->gc;
+    for (size_t i = 0; i < c->callback_count; i++) {
+        if (c->callbacks[i].fn == fn && c->callbacks[i].user == user) {
+            memmove(&c->callbacks[i], &c->callbacks[i + 1],
+                    (c->callback_count - i - 1) * sizeof c->callbacks[0]);
+            c->callback_count--;
             return;
         }
     }
@@ -154,11 +174,11 @@ static hl_object *finish_listing(hl_runtime *rt, listing *l)
 hl_object *hl_gc_get_objects(hl_runtime *rt, int generation)
 {
     listing l;
-    if (generation < -1 || generation >= rt->gc_ops->generations)
+    if (generation < -1 || generation >= rt->gc->ops.generations)
         return NULL;
     if (new_listing(rt, &l) == NULL)
         return NULL;
-    rt->gc_ops->for_each(rt->gc, generation, append_object, &l);
+    rt->gc->ops.for_each(rt->gc->ctx, generation, append_object, &l);
     return finish_listing(rt, &l);
 }
 
@@ -195,6 +215,6 @@ hl_object *hl_gc_get_referrers(hl_runtime *rt, hl_object *op)
     if (new_listing(rt, &l) == NULL)
         return NULL;
     l.target = op;
-    rt->gc_ops->for_each(rt->gc, -1, append_if_referrer, &l);
+    rt->gc->ops.for_each(rt->gc->ctx, -1, append_if_referrer, &l);
     return finish_listing(rt, &l);
 }
