@@ -124,16 +124,15 @@ static uint32_t reciprocal(uint32_t szidx)
    below index * 2^31 + 2^31 as long as index < 2^31 / 32. */
 static inline uint32_t block_index(const bitmap_pool *pool, const void *block)
 {
-    uint64_t units = ((uintptr_t)block - (uintptr_t)pool - pool->first_offset) >>
-                     HL_POOL_ALIGNMENT_SHIFT;
+    uint64_t units =
+        ((uintptr_t)block - (uintptr_t)pool - pool->first_offset) >> HL_POOL_ALIGNMENT_SHIFT;
     return (uint32_t)((units * pool->reciprocal) >> 31);
 }
 
 /* ---- the hooks of the shared slow paths (pool_arena.h) ------------------- */
 
 /* As many blocks as fit after the header and a map with a bit for each. */
-static void bitmap_layout(size_t pool_bytes, uint32_t szidx, uint32_t *capacity,
-                          uint32_t *offset)
+static void bitmap_layout(size_t pool_bytes, uint32_t szidx, uint32_t *capacity, uint32_t *offset)
 {
     uint32_t size = hl_pool_class_size(szidx);
     uint32_t n = ((uint32_t)pool_bytes - (uint32_t)sizeof(bitmap_pool)) / size;
@@ -235,8 +234,7 @@ static void bitmap_free(void *ctx, void *block)
 /* ---- the other hooks of the kind ----------------------------------------- */
 
 /* The header and the map of one carved pool against the identities above. */
-static bool bitmap_check_pool(const hl_arenas *a, const hl_pool *base, char *why,
-                              size_t why_size)
+static bool bitmap_check_pool(const hl_arenas *a, const hl_pool *base, char *why, size_t why_size)
 {
     const bitmap_pool *pool = (const bitmap_pool *)base;
     if (base->szidx == HL_POOL_NO_CLASS)

@@ -39,6 +39,7 @@
  * from the inner allocator, whose figures they would otherwise distort.
  */
 #include "debug.h"
+#include "parse.h"
 #include "registry.h"
 
 #include <stddef.h>
@@ -164,12 +165,10 @@ static bool parse_options(hl_debug_context *c, const char *arg, char *error, siz
         bool ok = len == 5 && strncmp(option, "abort", 5) == 0;
         if (ok) {
             c->abort_on_error = true;
-        } else if (strncmp(option, "quarantine=", 11) == 0 && option[11] >= '0' &&
-                   option[11] <= '9') {
-            char *end;
-            unsigned long long n = strtoull(option + 11, &end, 10); /* ULLONG_MAX on overflow */
-            ok = end == option + len && n <= QUARANTINE_MAX_BLOCKS;
-            c->quarantine_capacity = (size_t)n;
+        } else if (len > 11 && strncmp(option, "quarantine=", 11) == 0) {
+            uint64_t n;
+            ok = hl_parse_u64_span(option + 11, len - 11, 0, QUARANTINE_MAX_BLOCKS, &n);
+            c->quarantine_capacity = ok ? (size_t)n : 0;
         }
         if (!ok) {
             snprintf(error, error_size,

@@ -201,7 +201,7 @@ void hl_debug_check_freed(hl_debug_context *c, const hl_debug_block *b, const ch
 /* A pointer that is not live: freed earlier (still quarantined) or never
    handed out.  Only addresses are compared; the pointer is not read. */
 void hl_debug_report_bad_pointer(hl_debug_context *c, const char *operation, const void *p,
-                               const hl_debug_block *b)
+                                 const hl_debug_block *b)
 {
     const char *outcome = strcmp(operation, "free") == 0 ? "ignored" : "refused";
     if (b != NULL) {
@@ -227,4 +227,3 @@ void hl_debug_report_bad_pointer(hl_debug_context *c, const char *operation, con
     }
     report_done(c);
 }
-

@@ -13,9 +13,9 @@
  * the failure.  The count belongs to the instance: opening the stack again
  * starts over.
  */
+#include "parse.h"
 #include "registry.h"
 
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,23 +29,10 @@ typedef struct failafter_context {
 
 _Static_assert(offsetof(failafter_context, inner) == 0, "a wrapper's context starts with inner");
 
-static bool parse_count(const char *text, uint64_t *out)
-{
-    if (text == NULL || *text < '0' || *text > '9')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(text, &end, 10);
-    if (errno != 0 || *end != '\0' || n == 0)
-        return false;
-    *out = n;
-    return true;
-}
-
 static void *failafter_create(hl_alloc_config *config)
 {
     uint64_t n;
-    if (!parse_count(config->arg, &n)) {
+    if (config->arg == NULL || !hl_parse_u64(config->arg, 1, UINT64_MAX, &n)) {
         snprintf(config->error, config->error_size,
                  "failafter needs a count N >= 1, as in failafter=1000 (got %s%s%s)",
                  config->arg ? "'" : "", config->arg ? config->arg : "none",

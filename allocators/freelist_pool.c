@@ -120,8 +120,7 @@ static inline freelist_block *next_free(freelist_block *block)
 
 /* ---- the hooks of the shared slow paths (pool_arena.h) ------------------- */
 
-static void freelist_layout(size_t pool_bytes, uint32_t szidx, uint32_t *capacity,
-                            uint32_t *offset)
+static void freelist_layout(size_t pool_bytes, uint32_t szidx, uint32_t *capacity, uint32_t *offset)
 {
     *capacity = (uint32_t)((pool_bytes - POOL_OVERHEAD) / hl_pool_class_size(szidx));
     *offset = POOL_OVERHEAD;
@@ -214,18 +213,16 @@ static void freelist_free(void *ctx, void *block)
 /* ---- the other hooks of the kind ----------------------------------------- */
 
 /* The counting identity and the free list of one carved pool. */
-static bool freelist_check_pool(const hl_arenas *a, const hl_pool *base, char *why,
-                                size_t why_size)
+static bool freelist_check_pool(const hl_arenas *a, const hl_pool *base, char *why, size_t why_size)
 {
     const freelist_pool *pool = (const freelist_pool *)base;
     if (base->szidx == HL_POOL_NO_CLASS)
         return true; /* carved, never used: nothing but the prefix is set */
     uint32_t size = hl_pool_class_size(base->szidx);
     uint32_t next = pool->nextoffset, max = pool->maxnextoffset;
-    if (max != a->pool_bytes - size || next < POOL_OVERHEAD ||
-        (next - POOL_OVERHEAD) % size != 0 || next > max + size)
-        return hl_pool_refuse(why, why_size,
-                              "pool %p of class %u: nextoffset %u, maxnextoffset %u",
+    if (max != a->pool_bytes - size || next < POOL_OVERHEAD || (next - POOL_OVERHEAD) % size != 0 ||
+        next > max + size)
+        return hl_pool_refuse(why, why_size, "pool %p of class %u: nextoffset %u, maxnextoffset %u",
                               (const void *)pool, base->szidx, next, max);
     size_t virgin = next <= max ? (max - next) / size + 1 : 0, listed = 0;
     uint64_t seen[HL_POOL_MAX_BYTES / HL_POOL_ALIGNMENT / 64];
@@ -259,8 +256,7 @@ static bool freelist_check_pool(const hl_arenas *a, const hl_pool *base, char *w
  * bitmap of the carved blocks; a full pool (no list) skips even that.  The
  * live ones are then the clear bits, found a word at a time.
  */
-static void freelist_visit_pool(const hl_arenas *a, hl_pool *base, hl_block_visitor fn,
-                                void *arg)
+static void freelist_visit_pool(const hl_arenas *a, hl_pool *base, hl_block_visitor fn, void *arg)
 {
     (void)a;
     freelist_pool *pool = (freelist_pool *)base;
@@ -293,8 +289,7 @@ static void *freelist_create(hl_alloc_config *config)
 
 static const hl_allocator_ops freelist_ops = {
     .name = "freelist_pool",
-    .description =
-        "CPython obmalloc: 16-byte classes to 512, pools with free lists, arenas",
+    .description = "CPython obmalloc: 16-byte classes to 512, pools with free lists, arenas",
     .create = freelist_create,
     .destroy = hl_pool_destroy,
     .malloc = freelist_malloc,

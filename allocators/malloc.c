@@ -13,6 +13,7 @@
 #include "registry.h"
 
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* No state: the C library is process-wide.  The context is a dummy byte so
@@ -21,7 +22,11 @@ static char malloc_context;
 
 static void *malloc_create(hl_alloc_config *config)
 {
-    (void)config;
+    if (config->arg != NULL) { /* "malloc=garbage" must not pass silently */
+        snprintf(config->error, config->error_size, "malloc takes no parameter (got '%s')",
+                 config->arg);
+        return NULL;
+    }
     return &malloc_context;
 }
 

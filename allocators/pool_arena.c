@@ -15,6 +15,7 @@
  * which CPython's geometry never has.
  */
 #include "pool_arena.h"
+#include "parse.h"
 #include "pool_track.h"
 
 #include <malloc.h>
@@ -58,22 +59,6 @@ static bool is_power_of_two(size_t n)
     return n != 0 && (n & (n - 1)) == 0;
 }
 
-static bool parse_bytes(const char **text, size_t *out)
-{
-    const char *s = *text;
-    size_t n = 0;
-    if (*s < '0' || *s > '9')
-        return false;
-    for (; *s >= '0' && *s <= '9'; s++) {
-        if (n > (SIZE_MAX - 9) / 10)
-            return false;
-        n = n * 10 + (size_t)(*s - '0');
-    }
-    *text = s;
-    *out = n;
-    return true;
-}
-
 /* ---- set-up and tear-down ---------------------------------------------- */
 
 bool hl_arenas_init(hl_arenas *a, const hl_pool_kind *kind, const char *arg,
@@ -81,12 +66,16 @@ bool hl_arenas_init(hl_arenas *a, const hl_pool_kind *kind, const char *arg,
 {
     size_t pool = HL_POOL_DEFAULT_BYTES, arena = HL_ARENA_DEFAULT_BYTES;
     if (arg != NULL) {
-        const char *s = arg;
-        if (!parse_bytes(&s, &pool) || *s++ != ',' || !parse_bytes(&s, &arena) ||
-            *s != '\0')
+        const char *comma = strchr(arg, ',');
+        uint64_t pool_arg, arena_arg;
+        if (comma == NULL ||
+            !hl_parse_u64_span(arg, (size_t)(comma - arg), 0, SIZE_MAX, &pool_arg) ||
+            !hl_parse_u64(comma + 1, 0, SIZE_MAX, &arena_arg))
             return hl_pool_refuse(
                 error, error_size,
                 "expected POOL_BYTES,ARENA_BYTES such as 16384,1048576, not '%s'", arg);
+        pool = (size_t)pool_arg;
+        arena = (size_t)arena_arg;
     }
     long page = sysconf(_SC_PAGESIZE);
     size_t page_bytes = page > 0 ? (size_t)page : 4096;

@@ -16,6 +16,7 @@ static const hl_allocator_ops *(*const table[])(void) = {
     hl_allocator_pymalloc,
     hl_allocator_debug,
     hl_allocator_failafter,
+    hl_allocator_record,
 };
 
 size_t hl_allocator_count(void)

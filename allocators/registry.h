@@ -16,6 +16,7 @@ const hl_allocator_ops *hl_allocator_tcmalloc(void);
 const hl_allocator_ops *hl_allocator_pymalloc(void);
 const hl_allocator_ops *hl_allocator_debug(void);
 const hl_allocator_ops *hl_allocator_failafter(void);
+const hl_allocator_ops *hl_allocator_record(void);
 
 size_t hl_allocator_count(void);
 const hl_allocator_ops *hl_allocator_at(size_t i);

@@ -27,6 +27,7 @@
 #include "allocator.h"
 #include "gbench.h"
 #include "object.h"
+#include "random.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -125,13 +126,11 @@ void bench_perf_discard(bench_perf *p);
 
 /* ---- randomness ----------------------------------------------------------- */
 
-/* SplitMix64: fixed seeds, so every allocator sees the same sequence. */
+/* base/random.h's SplitMix64: fixed seeds, so every allocator sees the
+   same sequence. */
 static inline uint64_t bench_random(uint64_t *state)
 {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
+    return hl_random_next(state);
 }
 
 /* A request size drawn from the size mix of CPython programs (alloc.c). */

@@ -5,8 +5,10 @@
  */
 #include "bench.h"
 #include "collector_registry.h"
+#include "parse.h"
 #include "registry.h"
 
+#include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,7 +123,11 @@ static long status_kib(const char *field)
     size_t len = strlen(field);
     while (fgets(line, sizeof line, f))
         if (strncmp(line, field, len) == 0 && line[len] == ':') {
-            value = strtol(line + len + 1, NULL, 10);
+            /* "VmHWM:\t   1234 kB" */
+            const char *digits = line + len + 1 + strspn(line + len + 1, " \t");
+            uint64_t v;
+            if (hl_parse_u64_span(digits, strspn(digits, "0123456789"), 0, LONG_MAX, &v))
+                value = (long)v;
             break;
         }
     fclose(f);

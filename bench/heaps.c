@@ -35,8 +35,12 @@ static size_t file_count;
 static hl_graph *graph_of(heap_file *f)
 {
     if (f->graph == NULL && !f->failed) {
-        f->graph = hl_graph_load(f->path);
+        char err[300];
+        int status;
+        f->graph = hl_graph_load(f->path, err, sizeof err, &status);
         f->failed = f->graph == NULL;
+        if (f->failed)
+            fprintf(stderr, "%s\n", err);
     }
     return f->graph;
 }

@@ -197,6 +197,15 @@ def jsonl(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
+def e2e_rows(path):
+    """bench/e2e.sh's CSV as dicts; [] when the part did not run."""
+    if not os.path.exists(path):
+        return []
+    import csv
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def load_run(out_dir):
     """Everything one run folder holds, parsed."""
     raw = os.path.join(out_dir, "raw")
@@ -216,10 +225,18 @@ def load_run(out_dir):
         "trace": jsonl(os.path.join(raw, "trace.jsonl")),
         "heap": jsonl(os.path.join(raw, "heap.jsonl")),
         "cpython_now": jsonl(os.path.join(raw, "cpython-heaps.jsonl")),
+        "e2e": e2e_rows(os.path.join(out_dir, "e2e.csv")),
         "pauses": {os.path.basename(p)[len("pauses-"):-len(".csv")]: p
                    for p in sorted(glob.glob(os.path.join(raw, "pauses-*.csv")))},
         "mmu": {os.path.basename(p)[len("mmu-"):-len(".csv")]: p
                 for p in sorted(glob.glob(os.path.join(raw, "mmu-*.csv")))},
+        "design": jsonl(os.path.join(raw, "design.jsonl")),
+        "design_machine": (json.load(open(os.path.join(raw, "design-machine.json")))
+                           if os.path.exists(os.path.join(raw, "design-machine.json")) else None),
+        "design_failed": (open(os.path.join(raw, "design-failed.txt")).read().split("\n")
+                          if os.path.exists(os.path.join(raw, "design-failed.txt")) else []),
+        "timelines": {os.path.basename(p)[:-len(".csv.gz")]: p
+                      for p in sorted(glob.glob(os.path.join(raw, "timelines", "*.csv.gz")))},
     }
 
 

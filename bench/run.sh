@@ -6,7 +6,7 @@
 #   QUICK=1           small sizes, short runs: about 3 minutes instead of 30
 #   ARM=1             the aarch64 binaries under qemu: a proof that they run,
 #                     written to $BUILD/bench-emulated/, never to results/
-#   ONLY=alloc,collect,pauses,reference,other,whole,cpython
+#   ONLY=alloc,collect,pauses,reference,other,whole,cpython,e2e,design
 #                     run only these parts, into the newest run folder of
 #                     this machine (a rerun of one part, e.g. when a new
 #                     collector lands); the report is rebuilt from all parts
@@ -27,13 +27,19 @@
 #                         heaps_vs_cpython.sh; the graphs are not kept)
 #   raw/pauses-*.csv, raw/mmu-*.csv   gc_pauses timelines and MMU curves
 #   raw/perf-*.csv        perf stat of whole processes, where counters exist
+#   raw/design.jsonl      `heaplab run` lines: every workload on every
+#                         collector (and generational=3.13, CPython's
+#                         default again), on freelist_pool and malloc
+#   raw/timelines/WORKLOAD-GC.csv.gz  their timelines on freelist_pool
+#                         (samples, pauses, MMU curve; harness/run.c)
 #   machine.json, results.csv, README.md, *.svg    (bench/report.py)
 set -euo pipefail
 
 BUILD=${BUILD:-build}
 QUICK=${QUICK:-}
 ARM=${ARM:-}
-ONLY=${ONLY:-alloc,collect,pauses,reference,other,whole,cpython}
+ALL_PARTS=alloc,collect,pauses,reference,other,whole,cpython,e2e,design
+ONLY=${ONLY:-$ALL_PARTS}
 BIN=$BUILD/heaplab
 BENCH=$BUILD/heaplab-bench
 RUN=${HEAPLAB_RUN:-}
@@ -64,7 +70,7 @@ arch=$(uname -m)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 cpu_slug=$(printf '%s' "${cpu:-unknown}" | tr 'A-Z' 'a-z' | sed 's/([^)]*)//g; s/[^a-z0-9]\{1,\}/-/g; s/^-//; s/-$//')
 machine_dir=results/$arch-$cpu_slug
-if [ "$ONLY" = alloc,collect,pauses,reference,other,whole,cpython ]; then
+if [ "$ONLY" = "$ALL_PARTS" ]; then
     out=$machine_dir/$(date -u +%Y-%m-%d)
     n=2
     while [ -e "$out" ]; do out=$machine_dir/$(date -u +%Y-%m-%d)-$n; n=$((n + 1)); done
@@ -194,6 +200,53 @@ if part cpython; then
     BUILD=$BUILD bench/heaps_vs_cpython.sh "$scratch" "$repeat" 2>"$logs/cpython-heaps.log"
     sed "s|$scratch/graphs/|recorded-now/|" "$scratch/cpython-heaps.jsonl" >"$raw/cpython-heaps.jsonl"
     rm -rf "$scratch"
+fi
+
+if part design; then
+    # Cycle-collector design: whole mutator programs under automatic
+    # collection, one process per run, with pauses, MMU and the exact
+    # backlog (workloads/workload.h).  Default sizes take 1-5 s each on
+    # generational here; QUICK about a quarter of that.
+    log "heaplab run: workloads x collectors"
+    # This part's own machine description (load, commit): a rerun of it
+    # alone can happen long after the other parts.
+    python3 bench/report.py machine "$raw/design-machine.json"
+    : >"$raw/design.jsonl"
+    : >"$raw/design-failed.txt"
+    rm -rf "$raw/timelines"
+    mkdir -p "$raw/timelines"
+    design_gcs="$("$BIN" list --names | awk '$1 == "collector" && $3 == "available" {print $2}') generational=3.13"
+    for w in $("$BIN" run --list | awk '{print $1}'); do
+        size=()
+        if [ -n "$QUICK" ]; then
+            case $w in
+                request_cycles) size=(--size 5000) ;; growing_heap) size=(--size 100000) ;;
+                gc_collect_loop) size=(--size 2500) ;; binary_trees) size=(--size 14) ;;
+                gcbench) size=(--size 13) ;; steady_service) size=(--size 25000) ;;
+            esac
+        fi
+        for a in freelist_pool malloc; do
+            for g in $design_gcs; do
+                timeline=()
+                [ "$a" = freelist_pool ] && timeline=(--timeline "$raw/timelines/$w-$g.csv")
+                rc=0
+                timeout 300 "$BIN" run "$w" --alloc "$a" --gc "$g" "${size[@]}" "${timeline[@]}" \
+                    >>"$raw/design.jsonl" 2>>"$logs/design.log" || rc=$?
+                if [ "$rc" != 0 ]; then
+                    why="exit $rc"
+                    [ "$rc" = 124 ] && why="timed out after 300 s"
+                    echo "$w $a $g: $why" >>"$raw/design-failed.txt"
+                    log "heaplab run $w --alloc $a --gc $g failed (see $logs/design.log)"
+                fi
+            done
+        done
+    done
+    gzip -f "$raw"/timelines/*.csv 2>/dev/null || true
+fi
+
+if part e2e; then
+    # Real Python programs on CPython 3.11 with each allocator (bench/e2e.sh).
+    BUILD=$BUILD QUICK=$QUICK bench/e2e.sh "$out"
 fi
 
 log "merging and reporting"

@@ -6,12 +6,14 @@ pool, CPython's obmalloc design) for allocators, freelist_pool/stw
 (CPython's collection algorithm on it) for collectors, CPython 3.11's own
 gc.collect() for the recorded heaps.
 """
+import gzip
 import math
 import os
 import subprocess
 
 ALLOC_BASELINE = "freelist_pool"
 GC_BASELINE = "freelist_pool/stw"
+DESIGN_BASELINE = "generational=3.13"  # CPython's collector again since 3.14.5
 
 
 def fmt_ns(ns):
@@ -438,6 +440,161 @@ def pause_section(run, plots):
     return "\n".join(out)
 
 
+# ---- cycle-collector design (`heaplab run`, raw/design.jsonl) ----------------------
+
+def fmt_bytes(n):
+    if n is None or n != n:
+        return "n/a"
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return "%.3g %s" % (n / scale, unit)
+    return "%d B" % n
+
+
+def read_timeline(path):
+    """Samples [t_ms, live_bytes, backlog_objects, backlog_bytes, rss_kib],
+    pauses [(start_ms, end_ms)] and the MMU curve [(window_ms, mmu)] of one
+    `heaplab run --timeline` file (harness/run.c)."""
+    samples, pauses, mmu = [], [], []
+    with gzip.open(path, "rt") as f:
+        for line in f:
+            cells = line.rstrip("\n").split(",")
+            if cells[0] == "s":
+                samples.append([float(x) for x in cells[1:]])
+            elif cells[0] == "p":
+                pauses.append((float(cells[1]), float(cells[2])))
+            elif cells[0] == "m":
+                mmu.append((float(cells[1]), float(cells[2])))
+    return samples, pauses, mmu
+
+
+def thin(points, most=1500):
+    """At most `most` points, evenly spaced, the last one kept."""
+    if len(points) <= most:
+        return points
+    step = len(points) / most
+    return [points[int(i * step)] for i in range(most)] + [points[-1]]
+
+
+def design_plots(run, plots, workloads):
+    by_workload = {}
+    for name, path in run.get("timelines", {}).items():
+        workload, _, gc = name.partition("-")
+        by_workload.setdefault(workload, {})[gc] = path
+    for w in workloads:
+        series = by_workload.get(w)
+        if not series:
+            continue
+        cdf, mmu, backlog, rss = {}, {}, {}, {}
+        for gc in order(series, DESIGN_BASELINE):
+            try:
+                samples, pauses, curve = read_timeline(series[gc])
+            except (OSError, ValueError, EOFError):
+                continue
+            d = sorted(e - s for s, e in pauses)
+            if d:
+                cdf[gc] = thin([(max(v, 1e-4), (k + 1) / len(d)) for k, v in enumerate(d)])
+            if curve:
+                mmu[gc] = curve
+            backlog[gc] = thin([(r[0] / 1e3, r[3] / 2**20) for r in samples])
+            rss[gc] = thin([(r[0] / 1e3, r[4] / 1024) for r in samples if r[4] >= 0])
+        base = os.path.join(run["dir"], "design-%s" % w)
+        plots.append(("%s: pause CDF" % w, curves(
+            base + "-pauses.svg", "%s: pause CDF (freelist_pool)" % w, "pause (ms, log scale)",
+            "fraction of pauses <= x", cdf)))
+        plots.append(("%s: MMU" % w, curves(
+            base + "-mmu.svg", "%s: minimum mutator utilization (freelist_pool)" % w,
+            "window (ms, log scale)", "MMU", mmu)))
+        plots.append(("%s: backlog over time" % w, curves(
+            base + "-backlog.svg", "%s: unreachable, not yet freed (freelist_pool)" % w,
+            "time (s)", "backlog (MiB)", backlog, logx=False)))
+        plots.append(("%s: RSS over time" % w, curves(
+            base + "-rss.svg", "%s: resident memory (freelist_pool)" % w, "time (s)",
+            "RSS (MiB)", rss, logx=False)))
+
+
+def design_section(run, plots):
+    lines = run.get("design") or []
+    if not lines:
+        return ""
+    workloads = list(dict.fromkeys(d["workload"] for d in lines))
+    gcs = order([d["collector"] for d in lines], DESIGN_BASELINE)
+    allocs = order([d["allocator"] for d in lines], ALLOC_BASELINE)
+    out = ["## Cycle-collector design: whole programs\n",
+           "`heaplab run WORKLOAD --alloc A --gc G` (workloads/): one process per run, "
+           "automatic collection, default sizes%s.  *total*: the program's wall time; "
+           "*gc*: time stopped for collection; pauses: nearest-rank percentiles of the "
+           "stops; MMU: the smallest share of any window of 1, 10, 100 ms left to the "
+           "program (exact); *backlog*: the most objects and bytes (collector headers and "
+           "owned buffers included) that were unreachable but not yet freed at any "
+           "instant, counted exactly by the workloads' ledger (workloads/workload.h); "
+           "*RSS*: the process's peak resident memory.  Ratios are against %s, CPython's "
+           "collector since 3.14.5.\n" % (" divided by about 4 (QUICK)" if run["machine"].get("quick")
+                                         else "", DESIGN_BASELINE)]
+    head = ["workload", "collector", "total ms", "gc ms", "p50 ms", "p99 ms", "max ms",
+            "vs " + DESIGN_BASELINE, "MMU 1 ms", "MMU 10 ms", "MMU 100 ms", "backlog objects",
+            "backlog bytes", "vs " + DESIGN_BASELINE, "peak RSS"]
+    for alloc in allocs:
+        rows = []
+        for w in workloads:
+            by = {d["collector"]: d for d in lines if d["workload"] == w and d["allocator"] == alloc}
+            base = by.get(DESIGN_BASELINE)
+            first = True
+            for g in gcs:
+                d = by.get(g)
+                if d is None:
+                    continue
+                rows.append([("**%s** (size %s)" % (w, d["size"])) if first else "", g,
+                             fmt(d["total_ms"]), fmt(d["gc_ms"]), fmt(d["pause_p50_ms"]),
+                             fmt(d["pause_p99_ms"]), fmt(d["pause_max_ms"]),
+                             ratio(d["pause_max_ms"], base and base["pause_max_ms"]),
+                             "%.3f" % d["mmu_1ms"], "%.3f" % d["mmu_10ms"], "%.3f" % d["mmu_100ms"],
+                             fmt(d["backlog_max_objects"]), fmt_bytes(d["backlog_max_bytes"]),
+                             ratio(d["backlog_max_bytes"], base and base["backlog_max_bytes"]),
+                             fmt_bytes(d["peak_rss_kib"] * 1024)])
+                first = False
+        out += ["\n### On %s\n" % alloc, table(head, rows)]
+    cpu_lines = [d for d in lines if "pause_max_cpu_ms" in d and d["allocator"] == allocs[0]]
+    if cpu_lines:
+        rows = []
+        for w in workloads:
+            by = {d["collector"]: d for d in cpu_lines if d["workload"] == w}
+            base = by.get(DESIGN_BASELINE)
+            first = True
+            for g in gcs:
+                d = by.get(g)
+                if d is None:
+                    continue
+                rows.append([("**%s**" % w) if first else "", g, fmt(d["total_cpu_ms"]),
+                             fmt(d["gc_cpu_ms"]), fmt(d["pause_p50_cpu_ms"]),
+                             fmt(d["pause_p99_cpu_ms"]), fmt(d["pause_max_cpu_ms"]),
+                             ratio(d["pause_max_cpu_ms"], base and base["pause_max_cpu_ms"]),
+                             "%.3f" % d["mmu_1ms_cpu"], "%.3f" % d["mmu_10ms_cpu"],
+                             "%.3f" % d["mmu_100ms_cpu"]])
+                first = False
+        out += ["\n### The same runs on the program's CPU clock (%s)\n" % allocs[0],
+                "Every figure above is wall-clock time, which on a shared machine includes "
+                "time the program was not running at all; here the pauses and windows are "
+                "measured on the program's own CPU clock (CLOCK_THREAD_CPUTIME_ID), so "
+                "scheduling does not lengthen them.  On an idle machine the two agree.\n",
+                table(["workload", "collector", "CPU ms", "gc CPU ms", "p50 ms", "p99 ms",
+                       "max ms", "vs " + DESIGN_BASELINE, "MMU 1 ms", "MMU 10 ms",
+                       "MMU 100 ms"], rows)]
+    dm = run.get("design_machine")
+    if dm:
+        out.append("\nThis part ran at commit %s with a load average of %s at its start "
+                   "(%d cores); the wall-clock figures carry that load, the CPU-clock ones "
+                   "far less.\n" % (dm.get("commit", "?"),
+                                    " ".join("%.1f" % x for x in dm["load_average"]),
+                                    dm["cores"]))
+    failed = [f for f in run.get("design_failed", []) if f.strip()]
+    if failed:
+        out.append("\nRuns that did not complete (no line above): " +
+                   "; ".join("`%s`" % f for f in failed) + ".\n")
+    design_plots(run, plots, workloads)
+    return "\n".join(out)
+
+
 KNOWN = ("alloc_lifo", "alloc_fifo", "alloc_churn", "alloc_size", "alloc_realloc",
          "alloc_pymix", "alloc_trace", "gc_collect", "gc_traversal", "btree_gc_only",
          "gcbench", "binary_trees", "gc_heap", "gc_pauses")
@@ -471,6 +628,75 @@ def counter_section(run):
     rows = [[r["name"]] + [fmt(counter(r, k)) for k in keys] for r in run["runs"]
             if "error" not in r and counter(r, "instructions_per_op") is not None]
     return "## Hardware counters (per operation)\n\n" + table(["benchmark"] + keys, rows)
+
+
+E2E_BASELINE = "heaplab:cpython"
+
+
+def e2e_section(run, plots):
+    """Real Python programs, whole processes (bench/e2e.sh): wall time and
+    peak RSS per allocator configuration against heaplab:cpython."""
+    rows = run.get("e2e") or []
+    if not rows:
+        return ""
+    data = {}
+    for r in rows:
+        data.setdefault(r["program"], {})[r["config"]] = r
+    configs = order([r["config"] for r in rows], E2E_BASELINE)
+    programs = sorted(data)
+
+    def value(program, config, key):
+        r = data[program].get(config)
+        return float(r[key]) if r and r.get(key) else None
+
+    def rel(program, config, key):
+        v, b = value(program, config, key), value(program, E2E_BASELINE, key)
+        return v / b if v and b else None
+
+    summary = []
+    for c in configs:
+        t = [rel(p, c, "median_s") for p in programs]
+        u = [rel(p, c, "cpu_s") for p in programs]
+        m = [rel(p, c, "peak_rss_kib") for p in programs]
+        t_ok = [x for x in t if x]
+        summary.append([c, "%.3f×" % geomean(t_ok) if t_ok else "n/a",
+                        "%.2f–%.2f" % (min(t_ok), max(t_ok)) if t_ok else "n/a",
+                        "%.3f×" % geomean(u) if geomean(u) else "n/a",
+                        "%.3f×" % geomean(m) if geomean(m) else "n/a"])
+    per_time = [[p, fmt(value(p, E2E_BASELINE, "median_s") * 1e3)
+                 if value(p, E2E_BASELINE, "median_s") else "n/a"] +
+                ["%.3f" % rel(p, c, "median_s") if rel(p, c, "median_s") else "n/a"
+                 for c in configs[1:]] for p in programs]
+    per_cpu = [[p, fmt(value(p, E2E_BASELINE, "cpu_s") * 1e3)
+                if value(p, E2E_BASELINE, "cpu_s") else "n/a"] +
+               ["%.3f" % rel(p, c, "cpu_s") if rel(p, c, "cpu_s") else "n/a"
+                for c in configs[1:]] for p in programs]
+    per_rss = [[p, fmt(value(p, E2E_BASELINE, "peak_rss_kib"))] +
+               ["%.3f" % rel(p, c, "peak_rss_kib") if rel(p, c, "peak_rss_kib") else "n/a"
+                for c in configs[1:]] for p in programs]
+    plots.append(("End-to-end wall time vs heaplab:cpython", bars(
+        os.path.join(run["dir"], "e2e-time.svg"), "wall time / heaplab:cpython",
+        "ratio", programs, configs[1:], lambda p, c: rel(p, c, "median_s"))))
+    runs_per = sorted({r["runs"] for r in rows})
+    return ("## End to end: real Python programs on CPython 3.11\n\n"
+            "`bench/e2e.sh`: each program under build/heaplab-python with CPython's own "
+            "pymalloc (`heaplab:cpython`, the baseline: the same binary) and with a heaplab "
+            "allocator as the object domain, and under Debian's /usr/bin/python3.11 with "
+            "PYTHONMALLOC=pymalloc, =malloc, and =malloc with a reference allocator in "
+            "LD_PRELOAD.  Wall time: median of %s hyperfine runs (after a warm-up), all "
+            "configurations of a program side by side; CPU: hyperfine's mean user + "
+            "system time, the figure to read when the machine is shared (wall time then "
+            "includes waiting for a core); peak RSS: ru_maxrss of one more run."
+            "\n\n" % "/".join(map(str, runs_per)) +
+            table(["configuration", "wall time, geomean vs " + E2E_BASELINE,
+                   "range over programs", "CPU time, geomean", "peak RSS, geomean"],
+                  summary) +
+            "\nWall time per program (ms for the baseline, ratios for the others):\n\n" +
+            table(["program", E2E_BASELINE + " ms"] + configs[1:], per_time) +
+            "\nCPU time (user + system) per program (ms for the baseline, ratios):\n\n" +
+            table(["program", E2E_BASELINE + " ms"] + configs[1:], per_cpu) +
+            "\nPeak RSS per program (KiB for the baseline, ratios for the others):\n\n" +
+            table(["program", E2E_BASELINE + " KiB"] + configs[1:], per_rss))
 
 
 def headline(run):
@@ -549,8 +775,9 @@ def readme(run):
                           for k, v in sorted(dates.items(), key=lambda kv: kv[1])) + ".\n")
     plots = []
     body = [trace_section(run, plots), pattern_section(run, plots),
-            collect_section(run, plots), pause_section(run, plots), other_section(run),
-            counter_section(run)]
+            collect_section(run, plots), pause_section(run, plots), design_section(run, plots),
+            other_section(run),
+            e2e_section(run, plots), counter_section(run)]
     errors = {}
     for r in run["runs"]:
         if "error" in r:

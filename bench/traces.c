@@ -36,8 +36,12 @@ static size_t file_count;
 static hl_trace *trace_of(trace_file *f)
 {
     if (f->trace == NULL && !f->failed) {
-        f->trace = hl_trace_load(f->path);
+        char err[300];
+        int status;
+        f->trace = hl_trace_load(f->path, err, sizeof err, &status);
         f->failed = f->trace == NULL;
+        if (f->failed)
+            fprintf(stderr, "%s\n", err);
     }
     return f->trace;
 }

@@ -57,11 +57,21 @@
  * is_finalized, set_finalized, reset_object, for_each, collect, freeze,
  * unfreeze, freeze_count.  Its per-object state (tracked bit, finalized bit,
  * gc_refs during a collection) lives where it chooses: a header of its own
- * (header_size 16 without list links) or spare bits of the object.  For
- * the garbage phases it builds the unreachable set as an hl_gc_head list
- * only if it has a header; otherwise it calls the object model directly
- * (hl_type.finalize, clear; hl_weakrefs_clear_and_call) as gc_garbage.c
- * does, and reports counts through hl_gc_run_begin/hl_gc_run_end.
+ * (header_size 16 without list links) or spare bits of the object (the
+ * object header has none today: adding a word to hl_object is the measured
+ * decision such a collector brings).  Further:
+ *   - it wraps its collection in hl_gc_run_begin / hl_gc_run_end (re-entry
+ *     guard, gc callbacks, statistics, free lists);
+ *   - the shared garbage phases (hl_gc_handle_garbage) take the unreachable
+ *     set as an hl_gc_head list carrying COLLECTING; a collector with a
+ *     16-byte header of its own can link it there for the length of the
+ *     phases; with header_size 0 it runs the same steps itself through the
+ *     object model (hl_type.finalize and clear, runtime.h's weakref calls);
+ *   - the layer counts tracked objects at hl_gc_track / hl_gc_untrack
+ *     (hl_collector.tracked): a collector that untracks on its own (as
+ *     hl_gc_untrack_atomic does) subtracts what it untracked;
+ *   - the runtime's reclaim at destroy walks for_each(HL_GC_EVERY_SPACE)
+ *     and untracks through ops.untrack, a chunk at a time.
  *
  * Who guarantees what.  The object model calls track() only on an untracked
  * container and untrack() only on a tracked one, and never while the phases
@@ -131,6 +141,7 @@ enum {
                                       scanned in slices (CPython 3.14), not a
                                       generation: its set is not predictable */
     HL_GC_SPARE_BITS = 1u << 5,    /* keeps its own state in next's spare bits */
+    HL_GC_STRESS = 1u << 8,        /* set by the layer: opened as NAME=stress */
 };
 
 /*
@@ -245,12 +256,18 @@ typedef struct hl_gc_callback {
 /*
  * One open collector and the gc module's state.  Invariants: ops has every
  * slot set; ctx starts with an hl_gc_base whose collector is this object;
- * collecting is true exactly while a collection (or its callbacks) runs.
+ * collecting is true exactly while a collection (or its callbacks) runs;
+ * outside a collection and reclaim, tracked equals the total length of the
+ * base's lists
+ * (every track adds one, every untrack — the object model's, the shared
+ * phases' untracking of atomic objects, reclaim — takes one).
  */
 struct hl_collector {
     hl_collector_ops ops; /* the implementation's table, defaults filled in */
     void *ctx;            /* its state, starting with hl_gc_base */
     bool lists;           /* !(ops.flags & HL_GC_WALKS_HEAP) */
+    size_t tracked;       /* tracked containers: the lists' lengths sum to it */
+    bool reclaiming;      /* hl_collector_reclaim runs: some are on its lists */
     bool collecting;      /* the re-entry guard */
     unsigned debug;       /* gc.set_debug() flags */
     hl_object *garbage;   /* gc.garbage, made on first use */

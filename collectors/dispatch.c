@@ -212,6 +212,7 @@ hl_collector *hl_collector_open(const char *spec, hl_runtime *rt, char *err, siz
     const char *arg = eq ? eq + 1 : NULL;
     if (arg && strcmp(arg, "stress") == 0 && (c->ops.flags & HL_GC_AUTOMATIC)) {
         base->stress = true;
+        c->ops.flags |= HL_GC_STRESS;
         arg = NULL;
         c->stressed_on_alloc = c->ops.on_alloc;
         c->ops.on_alloc = stress_on_alloc;
@@ -273,6 +274,7 @@ static size_t reclaim_lists(hl_collector *c)
         while (!hl_gc_list_is_empty(&done)) {
             hl_object *op = hl_object_of(hl_gc_list_next(&done));
             hl_gc_unlink(op); /* dealloc must not unlink it again */
+            c->tracked--;
             hl_decref(base->rt, op);
         }
     }
@@ -322,6 +324,7 @@ static size_t reclaim_walking(hl_collector *c)
             for (size_t i = 0; i < chunk.count; i++) {
                 hl_incref(chunk.op[i]);
                 c->ops.untrack(c->ctx, chunk.op[i]);
+                c->tracked--;
             }
             for (size_t i = 0; i < chunk.count; i++)
                 if (chunk.op[i]->type->clear)
@@ -336,7 +339,10 @@ static size_t reclaim_walking(hl_collector *c)
 
 size_t hl_collector_reclaim(hl_collector *c)
 {
-    return c->lists ? reclaim_lists(c) : reclaim_walking(c);
+    c->reclaiming = true;
+    size_t n = c->lists ? reclaim_lists(c) : reclaim_walking(c);
+    c->reclaiming = false;
+    return n;
 }
 
 /* ---- validate ---------------------------------------------------------- */
@@ -350,10 +356,12 @@ bool hl_collector_validate(hl_collector *c, char *why, size_t why_size)
         return false;
     }
     if (c->lists) {
-        size_t n;
-        for (int g = 0; g < c->ops.generations; g++)
+        size_t n, total = 0;
+        for (int g = 0; g < c->ops.generations; g++) {
             if (!hl_gc_list_validate(&base->space[g], &n, why, why_size))
                 return false;
+            total += n;
+        }
         for (int g = c->ops.generations; g < HL_GC_GENERATIONS; g++)
             if (!hl_gc_list_is_empty(&base->space[g])) {
                 snprintf(why, why_size, "space %d used by a %d-generation collector", g,
@@ -362,6 +370,11 @@ bool hl_collector_validate(hl_collector *c, char *why, size_t why_size)
             }
         if (!hl_gc_list_validate(&base->permanent, &n, why, why_size))
             return false;
+        if (total + n != c->tracked && !c->reclaiming) {
+            snprintf(why, why_size, "%zu objects tracked, but the lists hold %zu (%zu frozen)",
+                     c->tracked, total + n, n);
+            return false;
+        }
     }
     return c->ops.validate(c->ctx, why, why_size);
 }

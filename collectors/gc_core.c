@@ -25,6 +25,7 @@
  * and free objects through the ordinary list functions.
  */
 #include "gc_core.h"
+#include "debug.h"
 #include "runtime.h"
 
 #include <stdio.h>
@@ -72,6 +73,11 @@ bool hl_gc_list_validate(const hl_gc_head *list, size_t *count, char *why, size_
         if (gc->prev & HL_GC_PREV_COLLECTING) {
             snprintf(why, why_size, "object %p: COLLECTING outside a collection",
                      (const void *)op);
+            return false;
+        }
+        if ((gc->prev & HL_GC_PREV_FINALIZED) && op->type->finalize == NULL) {
+            snprintf(why, why_size, "object %p (%s): finalized, but its type has no finalizer",
+                     (const void *)op, op->type->name);
             return false;
         }
         if (!hl_is_container(op) || op->refcount <= 0) {
@@ -128,8 +134,11 @@ static int visit_decref(hl_object *op, void *arg)
     (void)arg;
     if (hl_is_container(op)) {
         hl_gc_head *gc = hl_gc_head_of(op);
-        if (gc_is_collecting(gc))
+        if (gc_is_collecting(gc)) {
+            /* Below zero: more references found than the count says. */
+            hl_assert_internal(gc_get_refs(gc) > 0);
             gc->prev -= (uintptr_t)1 << HL_GC_PREV_SHIFT;
+        }
     }
     return 0;
 }
@@ -211,13 +220,39 @@ static void clear_unreachable_mask(hl_gc_head *unreachable)
         gc->next &= ~HL_GC_NEXT_UNREACHABLE;
 }
 
+/* Level 3: a list is well linked and each member's COLLECTING bit is as
+   the phase says. */
+bool hl_gc_set_validate(const hl_gc_head *list, bool collecting, char *why, size_t why_size)
+{
+    const hl_gc_head *prev = list;
+    for (const hl_gc_head *gc = hl_gc_list_next(list); gc != list;
+         prev = gc, gc = hl_gc_list_next(gc)) {
+        const hl_object *op = hl_object_of(gc);
+        if ((gc->next & HL_GC_NEXT_UNREACHABLE) || hl_gc_list_prev(gc) != prev ||
+            gc_is_collecting(gc) != collecting || !hl_is_container(op)) {
+            snprintf(why, why_size, "object %p in a collection: %s", (const void *)op,
+                     gc_is_collecting(gc) != collecting ? "COLLECTING not as the phase says"
+                                                        : "bad links");
+            return false;
+        }
+    }
+    if (hl_gc_list_prev(list) != prev) {
+        snprintf(why, why_size, "a set's head does not end at its last member");
+        return false;
+    }
+    return true;
+}
+
 size_t hl_gc_deduce_unreachable(hl_gc_head *set, hl_gc_head *unreachable)
 {
-    size_t n = update_refs(set);
+    HL_DEBUG_VALIDATE(hl_gc_set_validate, set, false);
+    size_t n = update_refs(set); /* from here to move_unreachable prev is gc_refs */
     subtract_refs(set);
     hl_gc_list_init(unreachable);
     move_unreachable(set, unreachable);
     clear_unreachable_mask(unreachable);
+    HL_DEBUG_VALIDATE(hl_gc_set_validate, set, false);
+    HL_DEBUG_VALIDATE(hl_gc_set_validate, unreachable, true);
     return n;
 }
 
@@ -242,6 +277,7 @@ static size_t untrack_pass(hl_runtime *rt, hl_gc_head *list, unsigned when_full)
             n++;
         }
     }
+    rt->gc->tracked -= n;
     return n;
 }
 
@@ -323,6 +359,7 @@ bool hl_gc_run_begin(hl_gc_base *base, int generation, hl_gc_outcome *out)
     hl_collector *c = base->collector;
     if (c->collecting)
         return false;
+    HL_DEBUG_VALIDATE(hl_collector_validate, c);
     c->collecting = true;
     if (c->callback_count)
         run_callbacks(base, "start", generation, NULL);
@@ -346,6 +383,7 @@ void hl_gc_run_end(hl_gc_base *base, int generation, bool full, hl_gc_outcome *o
     if (base->collector->callback_count)
         run_callbacks(base, "stop", generation, out);
     base->collector->collecting = false;
+    HL_DEBUG_VALIDATE(hl_collector_validate, base->collector);
 }
 
 size_t hl_gc_run(hl_gc_base *base, int generation, bool full, hl_gc_head *young,

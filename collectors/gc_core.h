@@ -165,6 +165,10 @@ size_t hl_gc_mark_alive_from_roots(hl_gc_base *base, hl_gc_head *set, hl_gc_head
    Returns how many. */
 size_t hl_gc_untrack_atomic(hl_runtime *rt, hl_gc_head *list, bool full);
 
+/* The same during a collection: links, and every member's COLLECTING bit
+   equal to `collecting` (checked between the phases at HL_DEBUG 3). */
+bool hl_gc_set_validate(const hl_gc_head *list, bool collecting, char *why, size_t why_size);
+
 /* validate helper: checks a list's links and that every member is a live,
    tracked container outside any collection; counts members. */
 bool hl_gc_list_validate(const hl_gc_head *list, size_t *count, char *why, size_t why_size);

@@ -27,6 +27,7 @@
  * takes the first object of its list and moves it before calling out.
  */
 #include "gc_core.h"
+#include "debug.h"
 #include "runtime.h"
 
 static inline bool is_collecting(const hl_gc_head *gc)
@@ -189,6 +190,7 @@ size_t hl_gc_handle_garbage(hl_gc_base *base, hl_gc_head *unreachable, hl_gc_hea
                             hl_gc_outcome *out)
 {
     hl_runtime *rt = base->rt;
+    HL_DEBUG_VALIDATE(hl_gc_set_validate, unreachable, true);
     hl_gc_head finalizers, final_unreachable;
     hl_gc_list_init(&finalizers);
     move_legacy_finalizers(unreachable, &finalizers);
@@ -211,6 +213,8 @@ size_t hl_gc_handle_garbage(hl_gc_base *base, hl_gc_head *unreachable, hl_gc_hea
         hl_gc_list_merge(unreachable, &final_unreachable);
     }
 
+    HL_DEBUG_VALIDATE(hl_gc_set_validate, &final_unreachable, true);
+    HL_DEBUG_VALIDATE(hl_gc_set_validate, old, false);
     out->collected += hl_gc_list_size(&final_unreachable);
     clear_collecting(&final_unreachable);
     delete_garbage(rt, &final_unreachable, old);

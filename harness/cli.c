@@ -1,8 +1,9 @@
 /*
- * harness/cli.c — helpers shared by the verbs: usage errors, options, the
- * gzip-transparent line reader, clocks and small statistics.
+ * harness/cli.c — helpers shared by the verbs: usage errors, options,
+ * clocks and small statistics.
  */
 #include "cli.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -11,7 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-#include <zlib.h>
+#include <unistd.h>
 
 int hl_usage_error(const char *verb, const char *fmt, ...)
 {
@@ -33,6 +34,7 @@ bool hl_option_value(int argc, char **argv, int *i, const char *name, const char
         return false;
     if (arg[n] == '=') {
         *value = arg + n + 1;
+        *bad = **value == '\0'; /* "--alloc=" names nothing */
         return true;
     }
     if (arg[n] != '\0')
@@ -47,105 +49,11 @@ bool hl_option_value(int argc, char **argv, int *i, const char *name, const char
 
 bool hl_parse_count(const char *text, long max, long *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < 1 || v > max)
+    uint64_t v;
+    if (!hl_parse_u64(text, 1, (uint64_t)max, &v))
         return false;
-    *out = v;
+    *out = (long)v;
     return true;
-}
-
-/* ---- line reader ------------------------------------------------------- */
-
-#define LINE_MAX_BYTES (1u << 16)
-
-struct hl_line_reader {
-    gzFile file;        /* zlib reads plain files unchanged, gzip by magic */
-    size_t line_number; /* of the line last returned */
-    const char *error;  /* NULL until a read error or an over-long line */
-    bool complete;      /* the line last returned ended with a newline */
-    char buffer[LINE_MAX_BYTES];
-};
-
-hl_line_reader *hl_line_reader_open(const char *path, char *err, size_t err_size)
-{
-    hl_line_reader *r = malloc(sizeof *r);
-    if (r == NULL) {
-        snprintf(err, err_size, "%s: out of memory", path);
-        return NULL;
-    }
-    errno = 0;
-    r->file = gzopen(path, "rb");
-    if (r->file == NULL) {
-        snprintf(err, err_size, "%s: cannot open: %s", path,
-                 errno ? strerror(errno) : "out of memory");
-        free(r);
-        return NULL;
-    }
-    gzbuffer(r->file, 1u << 17);
-    r->line_number = 0;
-    r->error = NULL;
-    r->complete = true;
-    return r;
-}
-
-char *hl_line_reader_next(hl_line_reader *r, size_t *line_number)
-{
-    if (r->error)
-        return NULL;
-    if (gzgets(r->file, r->buffer, sizeof r->buffer) == NULL) {
-        int code;
-        const char *msg = gzerror(r->file, &code);
-        /* Z_BUF_ERROR is zlib's "unexpected end of file": a cut-off gzip
-           stream is malformed input, not a clean end. */
-        if (code != Z_OK)
-            r->error = code == Z_BUF_ERROR ? "gzip stream ends early (truncated file)" : msg;
-        else if (!gzeof(r->file))
-            r->error = "read error";
-        r->line_number++;
-        *line_number = r->line_number;
-        return NULL;
-    }
-    r->line_number++;
-    *line_number = r->line_number;
-    size_t len = strlen(r->buffer);
-    bool complete = len > 0 && r->buffer[len - 1] == '\n';
-    if (complete) {
-        r->buffer[--len] = '\0';
-        if (len > 0 && r->buffer[len - 1] == '\r')
-            r->buffer[--len] = '\0';
-    } else if (len == sizeof r->buffer - 1) {
-        r->error = "line too long";
-        return NULL;
-    } else if (!gzeof(r->file)) {
-        r->error = "NUL byte in line";
-        return NULL;
-    }
-    if (memchr(r->buffer, '\0', len) != NULL) {
-        r->error = "NUL byte in line";
-        return NULL;
-    }
-    r->complete = complete;
-    return r->buffer;
-}
-
-const char *hl_line_reader_error(const hl_line_reader *r)
-{
-    return r->error;
-}
-
-bool hl_line_reader_last_line_complete(const hl_line_reader *r)
-{
-    return r->complete;
-}
-
-void hl_line_reader_close(hl_line_reader *r)
-{
-    if (r) {
-        gzclose(r->file);
-        free(r);
-    }
 }
 
 /* ---- clocks and statistics --------------------------------------------- */
@@ -190,4 +98,17 @@ void hl_json_string(FILE *out, const char *s)
             fputc(c, out);
     }
     fputc('"', out);
+}
+
+bool hl_memory_cap(uint64_t *cap)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+    uint64_t half = pages > 0 && page_size > 0 ? (uint64_t)pages * (uint64_t)page_size / 2
+                                               : (uint64_t)1 << 30;
+    const char *env = getenv("HEAPLAB_MEMORY_CAP");
+    uint64_t limit = half;
+    if (env != NULL && !hl_parse_u64(env, 0, UINT64_MAX, &limit))
+        return false;
+    *cap = limit < half ? limit : half;
+    return true;
 }

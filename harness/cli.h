@@ -10,7 +10,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include "line_reader.h"
 
 #define HL_EXIT_OK 0
 #define HL_EXIT_FAILED 1
@@ -29,6 +32,10 @@ int hl_verb_heap(int argc, char **argv);
 int hl_verb_trace(int argc, char **argv);
 int hl_verb_stats(int argc, char **argv);
 int hl_verb_compare(int argc, char **argv);
+int hl_verb_python(int argc, char **argv);
+int hl_verb_record(int argc, char **argv);
+int hl_verb_bench_program(int argc, char **argv);
+int hl_verb_run(int argc, char **argv);
 
 /* The usage text of a verb (from the table in main.c). */
 const char *hl_verb_usage(const char *name);
@@ -48,23 +55,13 @@ bool hl_option_value(int argc, char **argv, int *i, const char *name, const char
 bool hl_parse_count(const char *text, long max, long *out);
 
 /*
- * A line reader over plain or gzip-compressed files (detected by the magic
- * bytes 1f 8b, never by the name).  Lines longer than the buffer are an
- * error, not silently split.
+ * The most bytes a replayed trace or graph may hold live at once: half the
+ * physical memory, or HEAPLAB_MEMORY_CAP (bytes) when that is lower.  A
+ * file asking for more fails with status 1 and a message before anything
+ * is allocated, instead of the kernel's OOM killer ending the process.
+ * False when HEAPLAB_MEMORY_CAP is not a plain decimal count.
  */
-typedef struct hl_line_reader hl_line_reader;
-hl_line_reader *hl_line_reader_open(const char *path, char *err, size_t err_size);
-/* Returns the next line without its newline, NULL at end of file or error;
-   hl_line_reader_error then tells which (NULL at a clean end). */
-char *hl_line_reader_next(hl_line_reader *r, size_t *line_number);
-const char *hl_line_reader_error(const hl_line_reader *r);
-/* Whether the line last returned by hl_line_reader_next ended with a
-   newline; true before the first line.  A NULL from next leaves it as it
-   was, so after a clean end it tells whether the file's last line was
-   complete.  Judged on the decompressed bytes: the same for gzip as for
-   plain input. */
-bool hl_line_reader_last_line_complete(const hl_line_reader *r);
-void hl_line_reader_close(hl_line_reader *r);
+bool hl_memory_cap(uint64_t *cap);
 
 /* Wall clock in nanoseconds (CLOCK_MONOTONIC). */
 unsigned long long hl_now_ns(void);

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 static const hl_verb verbs[] = {
-    {"list", "", "allocators, collectors and suites, with availability", hl_verb_list},
+    {"list", "[--names]", "allocators, collectors and suites, with availability", hl_verb_list},
     {"test", "[--alloc A] [--gc G] [--suite S] [--case C] [--quick] [--oom N|all] [--seed N]",
      "conformance suites on every stack (TAP)", hl_verb_test},
     {"heap", "[--alloc A] [--gc G] [--repeat N] [--saveall] FILE...",
@@ -24,6 +24,14 @@ static const hl_verb verbs[] = {
     {"compare", "[--cpu] OLD.json NEW.json",
      "two Google Benchmark JSON files side by side: ratios, Mann-Whitney U, geomean",
      hl_verb_compare},
+    {"python", "[--alloc SPEC|cpython] [--domains obj|obj,mem] [--stats FILE] [--] ARGS...",
+     "run CPython 3.11 with a heaplab allocator (build/heaplab-python)", hl_verb_python},
+    {"record", "[--out DIR] [--alloc SPEC] -- PROGRAM.py|-m MODULE [ARGS...]",
+     "capture a Python program's allocation trace and heap graph", hl_verb_record},
+    {"bench-program", "[--repeat N] DIR",
+     "replay what `record` captured on every allocator and stack", hl_verb_bench_program},
+    {"run", "WORKLOAD [--alloc A] [--gc G] [--size N] [--seed S] [--timeline FILE] | --list | --pauses FILE",
+     "one workload under automatic collection: pauses, MMU, backlog, memory (JSON)", hl_verb_run},
 };
 
 static int usage(FILE *out)

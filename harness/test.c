@@ -276,6 +276,21 @@ static int run_matrix(const test_options *opt)
     return out.failed ? HL_EXIT_FAILED : HL_EXIT_OK;
 }
 
+/* Whether a case of that name exists (in suite, when given): a --case
+   that matches nothing would otherwise run zero tests and pass. */
+static bool case_exists(const char *suite, const char *name)
+{
+    for (size_t i = 0; i < hl_suite_count(); i++) {
+        const hl_suite *s = hl_suite_at(i);
+        if (suite && strcmp(suite, s->name) != 0)
+            continue;
+        for (size_t k = 0; k < s->count; k++)
+            if (strcmp(s->cases[k].name, name) == 0)
+                return true;
+    }
+    return false;
+}
+
 int hl_verb_test(int argc, char **argv)
 {
     test_options opt = {.seed = 20261121};
@@ -311,6 +326,9 @@ int hl_verb_test(int argc, char **argv)
     }
     if (opt.suite && hl_suite_find(opt.suite) == NULL)
         return hl_usage_error("test", "unknown suite '%s' (see `heaplab list`)", opt.suite);
+    if (opt.only_case && !case_exists(opt.suite, opt.only_case))
+        return hl_usage_error("test", "no case '%s'%s%s", opt.only_case,
+                              opt.suite ? " in suite " : "", opt.suite ? opt.suite : "");
     char err[300];
     if (opt.alloc) {
         hl_allocator *a = hl_allocator_open(opt.alloc, err, sizeof err);

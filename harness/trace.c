@@ -429,6 +429,18 @@ static uint64_t trace_file(const hl_trace *t, const char *spec, long repeat, boo
     return ok ? rp.errors : rp.errors + 1;
 }
 
+/* The memory cap (cli.h): a trace whose live bytes peak above it fails
+   before its first allocation. */
+static bool trace_fits(const hl_trace *t, uint64_t cap)
+{
+    if (t->peak_live_bytes <= cap)
+        return true;
+    fprintf(stderr, "%s: the trace holds up to %" PRIu64 " bytes live, more than this run "
+                    "may use (%" PRIu64 ": half the physical memory or HEAPLAB_MEMORY_CAP)\n",
+            t->path, t->peak_live_bytes, cap);
+    return false;
+}
+
 int hl_verb_trace(int argc, char **argv)
 {
     const char *verb = argv[0], *spec = NULL, *value = NULL;
@@ -441,7 +453,7 @@ int hl_verb_trace(int argc, char **argv)
         return HL_EXIT_USAGE;
     }
     for (int i = 1; i < argc; i++) {
-        if (options_done || strncmp(argv[i], "--", 2) != 0)
+        if (options_done || argv[i][0] != '-' || argv[i][1] == '\0')
             files[file_count++] = argv[i];
         else if (strcmp(argv[i], "--") == 0)
             options_done = true;
@@ -471,19 +483,37 @@ int hl_verb_trace(int argc, char **argv)
         free(files);
         return HL_EXIT_USAGE;
     }
-    /* A malformed file is reported and skipped; the others still run. */
-    bool malformed = false, failed = false;
-    for (int i = 0; i < file_count; i++) {
-        hl_trace *t = hl_trace_load(files[i]);
-        if (t == NULL) {
-            malformed = true;
-            continue;
-        }
-        failed = trace_file(t, spec, repeat, check) > 0 || failed;
-        hl_trace_free(t);
+    uint64_t cap;
+    if (!hl_memory_cap(&cap)) {
+        free(files);
+        return hl_usage_error(verb, "HEAPLAB_MEMORY_CAP must be a byte count");
     }
+    /* Every file is loaded and checked before anything runs: a malformed
+       one prints nothing on stdout at all. */
+    hl_trace **traces = calloc((size_t)file_count, sizeof *traces);
+    int status = traces ? HL_EXIT_OK : HL_EXIT_FAILED;
+    if (traces == NULL)
+        fprintf(stderr, "heaplab %s: out of memory\n", verb);
+    for (int i = 0; traces && i < file_count; i++) {
+        char err[300];
+        int rc;
+        traces[i] = hl_trace_load(files[i], err, sizeof err, &rc);
+        if (traces[i] == NULL) {
+            fprintf(stderr, "%s\n", err);
+            status = rc > status ? rc : status;
+        }
+    }
+    for (int i = 0; status == HL_EXIT_OK && i < file_count; i++) {
+        if (!trace_fits(traces[i], cap))
+            status = HL_EXIT_FAILED;
+        else if (trace_file(traces[i], spec, repeat, check) > 0)
+            status = HL_EXIT_FAILED;
+    }
+    for (int i = 0; traces && i < file_count; i++)
+        hl_trace_free(traces[i]);
+    free(traces);
     free(files);
-    return malformed ? HL_EXIT_USAGE : failed ? HL_EXIT_FAILED : HL_EXIT_OK;
+    return status;
 }
 
 static void print_counts(const hl_alloc_stats *s)
@@ -513,7 +543,7 @@ int hl_verb_stats(int argc, char **argv)
             continue;
         if (bad)
             return hl_usage_error(verb, "%s needs a value", argv[i]);
-        if (strncmp(argv[i], "--", 2) == 0)
+        if (argv[i][0] == '-' && argv[i][1] != '\0')
             return hl_usage_error(verb, "unknown option '%s'", argv[i]);
         if (path)
             return hl_usage_error(verb, "one trace FILE only");
@@ -526,9 +556,19 @@ int hl_verb_stats(int argc, char **argv)
     char why[200] = "";
     if (!allocator_usable(verb, spec))
         return HL_EXIT_USAGE;
-    hl_trace *t = hl_trace_load(path);
-    if (t == NULL)
-        return HL_EXIT_USAGE;
+    uint64_t cap;
+    if (!hl_memory_cap(&cap))
+        return hl_usage_error(verb, "HEAPLAB_MEMORY_CAP must be a byte count");
+    int rc;
+    hl_trace *t = hl_trace_load(path, why, sizeof why, &rc);
+    if (t == NULL) {
+        fprintf(stderr, "%s\n", why);
+        return rc;
+    }
+    if (!trace_fits(t, cap)) {
+        hl_trace_free(t);
+        return HL_EXIT_FAILED;
+    }
     replay rp = {.trace = t};
     rp.slots = calloc((size_t)t->slot_count + 1, sizeof *rp.slots);
     rp.allocator = rp.slots ? hl_allocator_open(spec, why, sizeof why) : NULL;

@@ -65,12 +65,19 @@ typedef struct hl_trace {
     size_t op_count;          /* ops loaded */
     size_t op_capacity;       /* ops and origins allocated, for the loader */
     uint32_t slot_count;      /* peak number of blocks live at once */
+    uint64_t live_bytes;      /* requested bytes live after the last op */
+    uint64_t peak_live_bytes; /* their peak over the trace */
 } hl_trace;
 
 /* Loads and validates the whole of path (which must outlive the trace).
-   On malformed input or failure prints "FILE:LINE: reason" (or the reason
-   the file cannot be opened) to stderr and returns NULL. */
-hl_trace *hl_trace_load(const char *path);
+   On malformed input or failure returns NULL, with "FILE:LINE: reason" (or
+   the reason the file cannot be opened) in err and *status 2 (malformed)
+   or 1 (out of memory).  hl_trace_read does the same from an open reader
+   (which the caller closes); name is for messages. */
+hl_trace *hl_trace_load(const char *path, char *err, size_t err_size, int *status);
+struct hl_line_reader;
+hl_trace *hl_trace_read(struct hl_line_reader *r, const char *name, char *err,
+                        size_t err_size, int *status);
 /* Frees a trace from hl_trace_load; NULL is allowed. */
 void hl_trace_free(hl_trace *t);
 

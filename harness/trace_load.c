@@ -11,14 +11,16 @@
  * (last freed, first reused), so the slot table is as long as the trace's
  * peak count of live blocks and replay indexes an array instead of hashing.
  *
- * Loading stops at the first malformed line, reported as "FILE:LINE: what
- * is wrong" on stderr; a file without a newline after its last line is
- * malformed too, plain or gzip alike.
+ * Loading stops at the first malformed line, returned as "FILE:LINE: what
+ * is wrong" (never printed: the loader also runs inside the parser fuzzer,
+ * fuzz/trace.c); a file without a newline after its last line is malformed
+ * too, plain or gzip alike.
  */
 #include "trace.h"
 
 #include "allocator.h"
-#include "cli.h"
+#include "line_reader.h"
+#include "parse.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -38,6 +40,7 @@
 
 typedef struct id_entry {
     uint64_t id;   /* the block's ID in the file, or ID_EMPTY */
+    uint64_t size; /* its size now, for the peak of live bytes */
     uint32_t slot; /* the dense slot it was renamed to */
     uint32_t line; /* where the block was allocated, for error messages */
 } id_entry;
@@ -114,23 +117,6 @@ static void id_map_free(id_map *m)
 
 #define MAX_FIELDS 4
 
-/* Parses a whole field as an unsigned decimal number; values above UINT64_MAX
-   saturate, which every caller rejects as too big. */
-static bool parse_decimal(const char *field, uint64_t *out)
-{
-    if (*field == '\0')
-        return false;
-    uint64_t v = 0;
-    for (const char *c = field; *c; c++) {
-        if (*c < '0' || *c > '9')
-            return false;
-        unsigned digit = (unsigned)(*c - '0');
-        v = v > (UINT64_MAX - digit) / 10 ? UINT64_MAX : v * 10 + digit;
-    }
-    *out = v;
-    return true;
-}
-
 static bool push_op(hl_trace *t, hl_trace_op op, hl_trace_origin origin)
 {
     if (t->op_count == t->op_capacity) {
@@ -196,20 +182,20 @@ static bool load_line(hl_trace *t, id_map *m, char *text, uint32_t line, char *w
         return false;
     }
     uint64_t id, size = 0;
-    if (!parse_decimal(field[1], &id)) {
+    if (!hl_parse_u64(field[1], 0, UINT64_MAX, &id)) {
         snprintf(why, why_size, "ID '%.20s' is not a decimal number", field[1]);
         return false;
     }
     if (id > UINT32_MAX) {
-        snprintf(why, why_size, "ID %s is not below 2^32", field[1]);
+        snprintf(why, why_size, "ID %.24s is not below 2^32", field[1]);
         return false;
     }
-    if (wanted == 3 && !parse_decimal(field[2], &size)) {
-        snprintf(why, why_size, "SIZE '%.20s' is not a decimal number", field[2]);
+    if (wanted == 3 && !hl_parse_u64(field[2], 0, UINT64_MAX, &size)) {
+        snprintf(why, why_size, "SIZE '%.24s' is not a decimal number below 2^64", field[2]);
         return false;
     }
     if (size > HL_ALLOC_MAX_REQUEST) {
-        snprintf(why, why_size, "SIZE %s exceeds the largest request, %zu bytes",
+        snprintf(why, why_size, "SIZE %.24s exceeds the largest request, %zu bytes",
                  field[2], HL_ALLOC_MAX_REQUEST);
         return false;
     }
@@ -228,6 +214,11 @@ static bool load_line(hl_trace *t, id_map *m, char *text, uint32_t line, char *w
     }
     if (live) {
         op.slot = e->slot;
+        t->live_bytes -= e->size;
+        if (op.kind == HL_TRACE_RESIZE) {
+            e->size = size;
+            t->live_bytes += size;
+        }
         if (op.kind == HL_TRACE_FREE) {
             if (m->free_count == m->free_capacity) {
                 size_t capacity = m->free_capacity ? 2 * m->free_capacity : 1024;
@@ -254,9 +245,12 @@ static bool load_line(hl_trace *t, id_map *m, char *text, uint32_t line, char *w
                 goto out_of_memory;
             e = id_lookup(m, id);
         }
-        *e = (id_entry){.id = id, .slot = op.slot, .line = line};
+        *e = (id_entry){.id = id, .size = size, .slot = op.slot, .line = line};
         m->count++;
+        t->live_bytes += size;
     }
+    if (t->live_bytes > t->peak_live_bytes)
+        t->peak_live_bytes = t->live_bytes;
     if (push_op(t, op, (hl_trace_origin){.id = (uint32_t)id, .line = line}))
         return true;
 out_of_memory:
@@ -266,27 +260,21 @@ out_of_memory:
 
 /* ---- the loader ----------------------------------------------------------- */
 
-hl_trace *hl_trace_load(const char *path)
+hl_trace *hl_trace_read(hl_line_reader *r, const char *name, char *err, size_t err_size,
+                        int *status)
 {
     char why[200] = "";
     size_t line = 0;
     id_map m = {0};
+    *status = 2;
     hl_trace *t = calloc(1, sizeof *t);
-    if (t == NULL) {
-        fprintf(stderr, "%s: out of memory loading the trace\n", path);
-        return NULL;
-    }
-    t->path = path;
-    hl_line_reader *r = hl_line_reader_open(path, why, sizeof why);
-    if (r == NULL) {
-        fprintf(stderr, "%s\n", why);
+    if (t == NULL || !id_map_resize(&m, 1024)) {
+        snprintf(err, err_size, "%s: out of memory loading the trace", name);
+        *status = 1;
         free(t);
         return NULL;
     }
-    if (!id_map_resize(&m, 1024)) {
-        snprintf(why, sizeof why, "out of memory loading the trace");
-        goto fail;
-    }
+    t->path = name;
     char *text = hl_line_reader_next(r, &line);
     if (text == NULL && hl_line_reader_error(r) == NULL) {
         snprintf(why, sizeof why, "empty file, expected 'heaplab-trace 1'");
@@ -308,27 +296,41 @@ hl_trace *hl_trace_load(const char *path)
             snprintf(why, sizeof why, "more than 2^32 - 1 lines");
             goto fail;
         }
-        if (!load_line(t, &m, text, (uint32_t)line, why, sizeof why))
+        if (!load_line(t, &m, text, (uint32_t)line, why, sizeof why)) {
+            if (strncmp(why, "out of memory", 13) == 0)
+                *status = 1;
             goto fail;
+        }
     }
     if (hl_line_reader_error(r)) {
         snprintf(why, sizeof why, "%s", hl_line_reader_error(r));
         goto fail;
     }
     if (!hl_line_reader_last_line_complete(r)) {
-        line--; /* the reader has counted the end of file as a line */
+        line = hl_line_reader_lines(r);
         snprintf(why, sizeof why, "truncated line: no newline at the end of the file");
         goto fail;
     }
-    hl_line_reader_close(r);
     id_map_free(&m);
+    *status = 0;
     return t;
 fail:
-    fprintf(stderr, "%s:%zu: %s\n", path, line, why);
-    hl_line_reader_close(r);
+    snprintf(err, err_size, "%s:%zu: %s", name, line, why);
     id_map_free(&m);
     hl_trace_free(t);
     return NULL;
+}
+
+hl_trace *hl_trace_load(const char *path, char *err, size_t err_size, int *status)
+{
+    hl_line_reader *r = hl_line_reader_open(path, err, err_size);
+    if (r == NULL) {
+        *status = 2;
+        return NULL;
+    }
+    hl_trace *t = hl_trace_read(r, path, err, err_size, status);
+    hl_line_reader_close(r);
+    return t;
 }
 
 void hl_trace_free(hl_trace *t)

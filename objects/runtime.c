@@ -11,6 +11,7 @@
  * its head, each link released right after the one that owned it.
  */
 #include "runtime.h"
+#include "debug.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,11 +74,15 @@ void hl_object_free(hl_runtime *rt, hl_object *op, size_t size)
 
 void hl_gc_track(hl_runtime *rt, hl_object *op)
 {
+    hl_assert(hl_is_container(op) && !hl_collector_is_tracked(rt->gc, op));
+    rt->gc->tracked++;
     rt->gc->ops.track(rt->gc->ctx, op);
 }
 
 void hl_gc_untrack(hl_runtime *rt, hl_object *op)
 {
+    hl_assert(hl_is_container(op) && hl_collector_is_tracked(rt->gc, op));
+    rt->gc->tracked--;
     rt->gc->ops.untrack(rt->gc->ctx, op);
 }
 
@@ -131,6 +136,7 @@ void hl_runtime_finalize(hl_runtime *rt, hl_object *op)
 
 void hl_dealloc(hl_runtime *rt, hl_object *op)
 {
+    hl_assert(op->refcount == 0);
     if (hl_is_container(op) && hl_collector_is_tracked(rt->gc, op))
         hl_gc_untrack(rt, op);
     op->refcount = -(intptr_t)rt->dealloc_pending;

@@ -182,7 +182,7 @@ static void collect_on_small_stack(void *arg)
 static hl_test_result test_big_cycle(hl_test *t)
 {
     hl_runtime *rt = t->rt;
-    const long n = t->quick ? 200000 : 1000000;
+    const long n = (long)hl_test_scale(t, 1000000);
     hl_gc_disable(rt);
     LET(first, hl_list_new(rt, 1));
     hl_object *prev = first;

@@ -169,7 +169,6 @@ bool fuzz_kind_is_mutable(unsigned kind);
 /* The next operation of a random program, from the model's state. */
 fuzz_op fuzz_generate(const fuzz_model *m, const fuzz_shape *shape, uint64_t *rng,
                       unsigned next_id);
-uint64_t fuzz_random(uint64_t *state);
 /* One line of pseudo-Python for a valid op, as it acts in state m. */
 void fuzz_format(const fuzz_model *m, const fuzz_op *op, char *buf, size_t size);
 

@@ -194,7 +194,7 @@ static void drop_on_small_stack(void *arg)
 static hl_test_result test_long_chain(hl_test *t)
 {
     hl_runtime *rt = t->rt;
-    const size_t n = t->quick ? 200000 : 1000000;
+    const size_t n = hl_test_scale(t, 1000000);
     LET(head, hl_list_new(rt, 0));
     for (size_t i = 0; i < n; i++) {
         LET(link, hl_list_new(rt, 1));

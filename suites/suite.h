@@ -102,6 +102,9 @@ void hl_test_del(hl_test *t, hl_object *op);
 bool hl_test_oom(const hl_test *t);
 size_t hl_test_found(hl_test *t, size_t n);
 unsigned long long hl_test_random(hl_test *t);
+/* The size of a large case: `full`, a fifth with --quick, and at most 2000
+   under NAME=stress, where every container allocation collects the heap. */
+size_t hl_test_scale(const hl_test *t, size_t full);
 /* Runs fn(arg) on a thread whose stack is only `stack_bytes` big: a case
    that must not recurse proves it by not crashing.  False if no thread. */
 bool hl_test_on_small_stack(void (*fn)(void *), void *arg, size_t stack_bytes);

@@ -2,6 +2,7 @@
  * suites/support.c — the helpers behind suite.h's macros.
  */
 #include "suite.h"
+#include "random.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -71,11 +72,17 @@ size_t hl_test_found(hl_test *t, size_t n)
 
 unsigned long long hl_test_random(hl_test *t)
 {
-    /* splitmix64: small, fast, and every seed gives a full-period stream. */
-    unsigned long long z = (t->seed += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    uint64_t state = t->seed;
+    uint64_t r = hl_random_next(&state);
+    t->seed = state;
+    return r;
+}
+
+size_t hl_test_scale(const hl_test *t, size_t full)
+{
+    if (t->rt && (hl_gc_flags(t->rt) & HL_GC_STRESS))
+        return full < 2000 ? full : 2000;
+    return t->quick ? full / 5 : full;
 }
 
 typedef struct small_stack_call {

@@ -4,9 +4,9 @@
 # and nothing is left behind.
 cd "$(dirname "$0")/.." || exit 1
 . tests/tap.sh
-collectors=$(heaplab list | sed -n '/^collectors/,/^suites/p' | awk 'NR>1 && /^  /{print $1}')
+collectors=$(heaplab list --names | awk '$1 == "collector" {print $2}')
 allocs="malloc"
-heaplab list | grep -q '^  freelist_pool' && allocs="$allocs freelist_pool"
+heaplab list --names | grep -q '^allocator freelist_pool available$' && allocs="$allocs freelist_pool"
 for graph in suites/data/heaps/*.graph.gz suites/data/heaps/tiny.graph; do
     for gc in $collectors; do
         for alloc in $allocs; do

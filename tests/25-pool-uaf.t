@@ -12,11 +12,12 @@ cd "$(dirname "$0")/.." || exit 1
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/heaplab-uaf.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-cflags="-std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -Iallocators"
+cflags="-std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -Ibase -Iallocators"
 build() { # build NAME EXTRA-FLAGS...
     local name=$1
     shift
-    cc $cflags "$@" -o "$work/$name" tests/pool_uaf.c allocators/*.c -ldl 2>"$work/$name.log" ||
+    cc $cflags "$@" -o "$work/$name" tests/pool_uaf.c allocators/*.c base/*.c -ldl -lz \
+        2>"$work/$name.log" ||
         { cat "$work/$name.log" >&2; return 1; }
 }
 check "the program builds with AddressSanitizer" build asan -fsanitize=address

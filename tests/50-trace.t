@@ -3,12 +3,7 @@
 # available allocator and on the wrappers over the pools.
 cd "$(dirname "$0")/.." || exit 1
 . tests/tap.sh
-allocs=$(heaplab list | sed -n '/^allocators/,/^collectors/p' |
-    awk 'NR>1 && /^  [a-z]/ && $2 != "wrapper" {print $1}')
-available=""
-for a in $allocs; do
-    heaplab list | grep -A1 "^  $a " | grep -q unavailable || available="$available $a"
-done
+available=$(heaplab list --names | awk '$1 == "allocator" && $3 == "available" {printf "%s ", $2}')
 for pool in freelist_pool bitmap_pool; do
     [[ " $available " == *" $pool "* ]] && available="$available debug:$pool failafter=1000000000:$pool"
 done

@@ -43,6 +43,18 @@ for selftest in model crash; do
         test -n "$rerun" -a "$(report "$again")" = "$(report "$out")"
 done
 
+# Under NAME=stress (automatic collection at every container allocation)
+# the loose checks still catch a finalizer run twice.
+stack=(--case small_programs --alloc freelist_pool --gc generational=stress)
+out=$(fuzz_failure twice)
+rc=$?
+check "stress: a __del__ counted twice fails the case" test "$rc" = 1
+check "stress: and says so" grep -q '__del__ ran 2 times' <<<"$out"
+stack=(--case small_programs --alloc freelist_pool --gc stw=stress)
+out=$(HEAPLAB_FUZZ_SEEDS=100 $HEAPLAB_RUN "$HEAPLAB_BIN" test --suite fuzz "${stack[@]}" 2>&1)
+check "stress: 100 programs pass the loose checks on stw=stress" test "$?" = 0
+stack=(--case small_programs --alloc freelist_pool --gc generational)
+
 out=$(fuzz_failure model HEAPLAB_FUZZ_FORK=0)
 rc=$?
 check "in process: the case fails and shows the whole program" \

@@ -1,6 +1,6 @@
 /*
  * tests/pool_uaf.c — a program for tests/25-pool-uaf.t, built by the test
- * from allocators/*.c with AddressSanitizer or with HL_VALGRIND=1.
+ * from allocators/*.c and base/*.c with AddressSanitizer or with HL_VALGRIND=1.
  *
  *   pool_uaf SPEC clean   random churn with validate and a heap walk, then
  *                         destroy with blocks still live: a checker must

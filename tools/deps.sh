@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/deps.sh [test|arm|bench|bench-arm|all] — installs the Debian packages heaplab
+# tools/deps.sh [test|arm|bench|bench-arm|fuzz|all] — installs the Debian packages heaplab
 # needs for that job, if any are missing.  Run as root it installs them
 # with apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
@@ -10,24 +10,32 @@ kind=${1:-test}
 # capture tools, and the shared libraries of the reference allocators, which
 # heaplab loads at run time (a missing one only shows as unavailable);
 # valgrind for tests/25-pool-uaf.t (memcheck, and the client-request headers
-# valgrind/valgrind.h and memcheck.h that make VALGRIND=1 compiles in).
+# valgrind/valgrind.h and memcheck.h that make VALGRIND=1 compiles in);
+# `heaplab compare` runs on Google Benchmark's compare.py package
+# (libbenchmark-tools) with scipy's Mann-Whitney U test; libpython3.11-dev
+# (the static libpython of build/heaplab-python) and libpython3.11-testsuite
+# (CPython's regression tests, tests/81-cpython-suite.t).
 test_pkgs="gcc make libc6-dev zlib1g-dev python3 perl valgrind
-           libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libpython3.11"
+           libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libpython3.11
+           libpython3.11-dev libpython3.11-testsuite libbenchmark-tools python3-scipy"
 # `make test-arm`: the cross compiler, qemu, and zlib for arm64.
 arm_pkgs="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user zlib1g-dev:arm64"
 # `make bench`: Google Benchmark, bdwgc, hyperfine, gnuplot, valgrind.
 bench_pkgs="g++ libbenchmark-dev libgc-dev hyperfine gnuplot-nox valgrind"
 # `make bench-arm`: the benchmark binary cross-built for aarch64.
 bench_arm_pkgs="g++-aarch64-linux-gnu libbenchmark-dev:arm64 libgc-dev:arm64"
+# `make fuzz-parsers`: clang with libFuzzer and the sanitizer runtimes.
+fuzz_pkgs="clang-14 libclang-rt-14-dev"
 
 case "$kind" in
 test) want=$test_pkgs ;;
 arm) want="$test_pkgs $arm_pkgs" ;;
 bench) want="$test_pkgs $bench_pkgs" ;;
 bench-arm) want="$test_pkgs $arm_pkgs $bench_pkgs $bench_arm_pkgs" ;;
-all) want="$test_pkgs $arm_pkgs $bench_pkgs $bench_arm_pkgs" ;;
+fuzz) want="$test_pkgs $fuzz_pkgs" ;;
+all) want="$test_pkgs $arm_pkgs $bench_pkgs $bench_arm_pkgs $fuzz_pkgs" ;;
 *)
-    echo "usage: tools/deps.sh [test|arm|bench|bench-arm|all]" >&2
+    echo "usage: tools/deps.sh [test|arm|bench|bench-arm|fuzz|all]" >&2
     exit 2
     ;;
 esac

@@ -11,11 +11,14 @@ name).  The format is checked strictly:
     n ID KIND SIZE EXT                      node lines, IDs 0, 1, 2, ... in order
     e SRC DST                               edge lines, after all node lines
     f ID                                    finalizer lines, after all node lines
+    r ID                                    root lines (known-alive), after all
+                                            node lines
 
 Fields are separated by single spaces; numbers are decimal without sign or
 leading zeros; every line, the last one included, ends in a newline; blank
 lines are not allowed.  KIND is one of list tuple dict set frozenset type
-function instance other.  An ID may carry at most one f line.  The count
+function instance other.  An ID may carry at most one f line and at most
+one r line; an r node must be alive in the graph (reachable from EXT).  The count
 hints on the first line, and the nodes= and edges= fields of a
 "# cpython-collect:" comment, must match the file.
 
@@ -105,6 +108,7 @@ def read_graph(data):
     src = array("l")
     dst = array("l")
     fin = {}
+    root = {}
     recorded = {}
     n = 0
     nodes_done = False
@@ -167,6 +171,17 @@ def read_graph(data):
             if a in fin:
                 raise Malformed(lineno, "second f line for node %d" % a)
             fin[a] = lineno
+        elif tag == "r":
+            nodes_done = True
+            if len(fields) != 2:
+                raise Malformed(lineno, "root line needs 2 fields, has %d"
+                                % len(fields))
+            a = _number(fields[1], lineno, "root node", _MAX_ID)
+            if a >= n:
+                raise Malformed(lineno, "root on undefined node %d" % a)
+            if a in root:
+                raise Malformed(lineno, "second r line for node %d" % a)
+            root[a] = lineno
         elif line == "":
             raise Malformed(lineno, "blank line")
         else:
@@ -178,7 +193,7 @@ def read_graph(data):
             raise Malformed(hints[key][1], "%s=%d but the file has %d"
                             % (key.split("-")[-1], hints[key][0], actual))
     return {"n": n, "ext": ext, "kinds": kinds, "src": src, "dst": dst,
-            "fin": sorted(fin), "recorded": recorded}
+            "fin": sorted(fin), "root": root, "recorded": recorded}
 
 
 def unreachable(graph):
@@ -235,8 +250,9 @@ def main(argv):
     for k, d in zip(graph["kinds"], dead):
         if d:
             kinds[k] += 1
-    print("%s: nodes=%d edges=%d roots=%d finalizers=%d"
-          % (path, n, len(graph["src"]), roots, len(graph["fin"])))
+    print("%s: nodes=%d edges=%d roots=%d finalizers=%d r-lines=%d"
+          % (path, n, len(graph["src"]), roots, len(graph["fin"]),
+             len(graph["root"])))
     print("computed unreachable=%d (finalizers among them: %d)"
           % (count, dead_fin))
     if count:
@@ -244,6 +260,12 @@ def main(argv):
             "%s=%d" % (KINDS[k], kinds[k]) for k in range(len(KINDS))
             if kinds[k]))
     status = 0
+    for node, lineno in sorted(graph["root"].items(), key=lambda item: item[1]):
+        if dead[node]:
+            print("MISMATCH: r line for node %d (line %d), which is unreachable"
+                  % (node, lineno))
+            status = 1
+            break
     recorded = graph["recorded"]
     if "collect" in recorded:
         value, text, lineno = recorded["collect"]

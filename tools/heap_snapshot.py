@@ -22,6 +22,10 @@ Output format (text, optionally gzip-compressed)::
     n ID KIND SIZE EXT        ID = 0..N-1 in order
     e SRC DST                 one line per reference, repeats kept
     f ID                      the object's class defines __del__
+    r ID                      a known-alive root: a module's dict (every
+                              module in sys.modules), sys.__dict__,
+                              builtins.__dict__, a type and its dict, a frame
+                              of a live thread (sys._current_frames())
 
 KIND is one of list tuple dict set frozenset type function instance other.
 One comment line is machine-readable and has this exact shape::
@@ -146,6 +150,7 @@ nothing and returns False.
 Only the standard library is used.
 """
 
+import builtins
 import gc
 import os
 import sys
@@ -167,6 +172,8 @@ _TPFLAGS_TYPE_SUBCLASS = 1 << 31
 # node's type never runs code of the program.
 _type_mro = type.__dict__["__mro__"].__get__
 _type_dict = type.__dict__["__dict__"].__get__
+_ModuleType = type(sys)
+_module_dict = _ModuleType.__dict__["__dict__"].__get__
 _type_flags = type.__dict__["__flags__"].__get__
 _type_basicsize = type.__dict__["__basicsize__"].__get__
 _FunctionType = type(lambda: None)
@@ -246,6 +253,16 @@ def _build_graph(exclude):
     tool holds no reference to any node.
     """
     grc = sys.getrefcount
+    # Frames exist as objects only once asked for: make the live threads'
+    # frames real now, so they are nodes, and leave this tool's own out.
+    frame_ids = {}                      # id -> None: an untracked dict
+    for frame in sys._current_frames().values():
+        while frame is not None:
+            if frame.f_code.co_filename == __file__:
+                exclude[id(frame)] = None
+            else:
+                frame_ids[id(frame)] = None
+            frame = frame.f_back
     # Calibration: references added by passing an argument to getrefcount.
     probe = [object()]
     arg_refs = grc(probe[0]) - 1
@@ -311,7 +328,34 @@ def _build_graph(exclude):
         raise RuntimeError(
             "negative EXT for %d node(s); first: node %d (%s) EXT=%d"
             % (len(bad), i, type(nodes[i]).__name__, ext[i]))
-    return ids, kinds, sizes, ext, eoff, edst, fins
+    roots = _roots(nodes, index, kinds, frame_ids)
+    return ids, kinds, sizes, ext, eoff, edst, fins, roots
+
+
+def _roots(nodes, index, kinds, frame_ids):
+    """Node numbers of the root candidates, in increasing order: module
+    dicts of sys.modules, sys.__dict__ and builtins.__dict__, types and
+    their dicts, and the frames of live threads.  _take keeps those the
+    graph finds alive (a type the program dropped is garbage)."""
+    roots = {}                          # node -> None: an untracked dict
+
+    def mark(obj):
+        j = index.get(id(obj))
+        if j is not None:
+            roots[j] = None
+    for module in list(sys.modules.values()):
+        if issubclass(type(module), _ModuleType):
+            mark(_module_dict(module))
+    mark(sys.__dict__)
+    mark(builtins.__dict__)
+    for i in range(len(nodes)):
+        if kinds[i] == K_TYPE:
+            roots[i] = None
+            for d in gc.get_referents(_type_dict(nodes[i])):
+                mark(d)
+        elif id(nodes[i]) in frame_ids:
+            roots[i] = None
+    return array("l", sorted(roots))
 
 
 def _unreachable(n, ext, eoff, edst):
@@ -346,7 +390,7 @@ def _take():
     gc.set_debug(old_debug)
     garbage = gc.garbage
 
-    ids, kinds, sizes, ext, eoff, edst, fins = graph
+    ids, kinds, sizes, ext, eoff, edst, fins, roots = graph
     del graph
     n = len(ids)
     dead = _unreachable(n, ext, eoff, edst)
@@ -381,8 +425,10 @@ def _take():
         return False
 
     ms = (t1 - t0) / 1e6
+    # A type dropped by the program is garbage, not a root: keep the live.
+    roots = array("l", (i for i in roots if not dead[i]))
     _write_child_output(_STATE["out"], n, ids, kinds, sizes, ext, eoff,
-                        edst, fins, dead, found, ms)
+                        edst, fins, roots, dead, found, ms)
     return True
 
 
@@ -398,7 +444,7 @@ def snapshot():
 
 
 def _write_child_output(path, n, ids, kinds, sizes, ext, eoff, edst, fins,
-                        dead, found, ms):
+                        roots, dead, found, ms):
     m = len(edst)
     counts = [0] * len(KINDS)
     for k in kinds:
@@ -418,6 +464,7 @@ def _write_child_output(path, n, ids, kinds, sizes, ext, eoff, edst, fins,
         w("# kinds: %s\n" % " ".join("%s=%d" % (KINDS[k], counts[k])
                                      for k in range(len(KINDS))))
         w("# finalizers: %d (unreachable: %d)\n" % (len(fins), dead_fins))
+        w("# roots: %d\n" % len(roots))
         w("# graph-unreachable: %d\n" % sum(dead))
         w("# cpython-collect: unreachable=%d ms=%.3f nodes=%d edges=%d\n"
           % (found, ms, n, m))
@@ -428,6 +475,8 @@ def _write_child_output(path, n, ids, kinds, sizes, ext, eoff, edst, fins,
                 w("e %d %d\n" % (i, edst[k]))
         for i in fins:
             w("f %d\n" % i)
+        for i in roots:
+            w("r %d\n" % i)
 
 
 def _run_program(mode, target, args):
