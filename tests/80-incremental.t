@@ -33,10 +33,21 @@ done
 # 10^5..10^6-object cases (refcount, test_gc, weakref_cycles) would take
 # minutes.
 for spec in incremental=1 incremental=eager,1; do
-    for suite in cycles gc_callbacks uncollectable finalization weakref; do
+    for suite in cycles gc_callbacks uncollectable finalization weakref collector_layer; do
         check "$suite under $spec" suite_passes "$spec" "$suite"
     done
     check "gc_module under $spec" suite_passes "$spec" gc_module TupleTest.test_track_literals
+done
+
+# Two small cases of a slow suite: bug 1055820's cycles must die young, in
+# one increment, when a collection runs at every allocation of the setup.
+for spec in incremental=1 incremental=stress; do
+    for case in GCTogglingTests.test_bug1055820c GCTogglingTests.test_bug1055820d; do
+        out=$(heaplab test --alloc freelist_pool --gc "$spec" --suite weakref_cycles \
+            --case "$case" "${quick[@]}" 2>&1)
+        check "weakref_cycles/$case under $spec" \
+            test -z "$(grep '^not ok' <<<"$out")" -a -n "$(grep '^ok' <<<"$out")"
+    done
 done
 
 for spec in incremental=eager incremental=markall incremental=1 incremental=eager,1; do
