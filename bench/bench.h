@@ -186,6 +186,7 @@ void bench_register_collect(const bench_options *o);
 void bench_register_btree(const bench_options *o);
 void bench_register_heaps(const bench_options *o);
 void bench_register_pauses(const bench_options *o);
+void bench_register_design(const bench_options *o);
 void bench_register_reference(const bench_options *o);
 void bench_register_scale(const bench_options *o);
 /* ci.c: lists the workloads (name NULL) or runs one; the exit status. */

@@ -75,6 +75,7 @@ int main(int argc, char **argv)
     bench_register_btree(&options);
     bench_register_heaps(&options);
     bench_register_pauses(&options);
+    bench_register_design(&options);
     bench_register_reference(&options);
     bench_register_scale(&options);
     int status = hl_bench_main(argc, argv);

@@ -137,6 +137,10 @@ enum {
     HL_GC_AUTOMATIC = 1u << 1,     /* collects from on_alloc; NAME=stress works */
     HL_GC_WALKS_HEAP = 1u << 2,    /* no hl_gc_head lists: see above */
     HL_GC_MARKS_ROOTS = 1u << 3,   /* reads hl_roots_for_each before trial deletion */
+    HL_GC_INCREMENTS = 1u << 4,    /* collect(1) is one increment of an old space
+                                      scanned in slices (CPython 3.14), not a
+                                      generation: its set is not predictable */
+    HL_GC_SPARE_BITS = 1u << 5,    /* keeps its own state in next's spare bits */
     HL_GC_STRESS = 1u << 8,        /* set by the layer: opened as NAME=stress */
 };
 

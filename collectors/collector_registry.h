@@ -10,6 +10,7 @@
 const hl_collector_ops *hl_collector_none(void);
 const hl_collector_ops *hl_collector_stw(void);
 const hl_collector_ops *hl_collector_generational(void);
+const hl_collector_ops *hl_collector_incremental(void);
 const hl_collector_ops *hl_collector_ft(void);
 
 size_t hl_collector_count(void);

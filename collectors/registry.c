@@ -10,6 +10,7 @@ static const hl_collector_ops *(*const table[])(void) = {
     hl_collector_none,
     hl_collector_stw,
     hl_collector_generational,
+    hl_collector_incremental,
     hl_collector_ft,
 };
 

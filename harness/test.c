@@ -108,6 +108,7 @@ static hl_test_result run_runtime_case(const hl_test_case *c, const char *alloc,
         return sweeping ? HL_TEST_OOM : HL_TEST_FAIL;
     }
     t.tracing = (hl_gc_flags(t.rt) & HL_GC_FINDS_CYCLES) != 0;
+    t.increments = (hl_gc_flags(t.rt) & HL_GC_INCREMENTS) != 0;
     hl_test_result r = c->run(&t);
     char why[300];
     if (!hl_runtime_validate(t.rt, why, sizeof why))

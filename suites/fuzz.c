@@ -319,7 +319,7 @@ static hl_test_result run_program(fuzz_run *r, unsigned long long seed, const fu
     unsigned count = replay ? nreplay : r->shape->ops;
     hl_test_result result = HL_TEST_PASS;
     memset(r->object, 0, offsetof(fuzz_run, gc_generation) - offsetof(fuzz_run, object));
-    fuzz_model_init(&r->model, hl_gc_generations(r->rt), r->t->tracing);
+    fuzz_model_init(&r->model, hl_gc_generations(r->rt), r->t->tracing, r->t->increments);
     r->top_id = 0;
     *rec = (fuzz_record){.seed = seed, .result = rec->result};
     for (unsigned i = 0; i < count && result == HL_TEST_PASS; i++) {
@@ -436,7 +436,7 @@ static hl_test_result report_failure(fuzz_run *r, const char *case_name, bool fo
             : forking ? "the program; alone it passes, so the programs before it matter"
                       : "the program",
             n);
-    fuzz_model_init(&r->model, hl_gc_generations(r->rt), t->tracing);
+    fuzz_model_init(&r->model, hl_gc_generations(r->rt), t->tracing, t->increments);
     fuzz_print(stderr, &r->model, ops, n);
     if (alone)
         fprintf(stderr, "# which fails: %s\n", rec->message);

@@ -61,11 +61,12 @@ static size_t out_refs(const fuzz_model *m, unsigned id, unsigned out[OUT_MAX])
     return k;
 }
 
-void fuzz_model_init(fuzz_model *m, int generations, bool tracing)
+void fuzz_model_init(fuzz_model *m, int generations, bool tracing, bool increments)
 {
     memset(m, 0, sizeof *m);
     m->generations = generations > 0 ? generations : 1;
     m->tracing = tracing;
+    m->increments = increments;
 }
 
 /* ---- reference counting -------------------------------------------------- */

@@ -129,6 +129,9 @@ typedef struct fuzz_model {
     fuzz_node node[FUZZ_IDS];
     int generations; /* of the collector: 1 for a single space */
     bool tracing;    /* false: collect() never finds anything */
+    bool increments; /* collect(1) is one increment (CPython 3.14), whose set
+                        depends on list order and a work balance the model
+                        does not keep: never generated, collect(2) instead */
     bool saveall;
     size_t live;     /* objects alive, nodes and tokens */
     uint32_t stamp;  /* cascades so far */
@@ -149,7 +152,7 @@ typedef struct fuzz_shape {
     unsigned kind_weight[FUZZ_KINDS]; /* of the objects made, per fuzz_kind */
 } fuzz_shape;
 
-void fuzz_model_init(fuzz_model *m, int generations, bool tracing);
+void fuzz_model_init(fuzz_model *m, int generations, bool tracing, bool increments);
 /* Whether op means something now (objects it names alive, of the right
    kind); a program with ops removed simply skips those that do not. */
 bool fuzz_model_valid(const fuzz_model *m, const fuzz_op *op);

@@ -99,6 +99,8 @@ fuzz_op fuzz_generate(const fuzz_model *m, const fuzz_shape *shape, uint64_t *rn
         break;
     case FUZZ_COLLECT:
         op.arg[0] = hl_random_next(rng) % 100 < shape->young ? 0 : (uint8_t)(1 + hl_random_next(rng) % 2);
+        if (m->increments && op.arg[0] == 1)
+            op.arg[0] = 2;
         break;
     case FUZZ_SAVEALL:
         op.arg[0] = !m->saveall;

@@ -45,6 +45,7 @@ typedef struct hl_test {
     const char *gc_name;     /* "none", "stw", ... */
     bool tracing;            /* the collector finds cycles (HL_GC_FINDS_CYCLES) */
     bool oom_sweep;          /* run by the out-of-memory sweep: allocations will fail */
+    bool increments;         /* collect(1) is one increment (HL_GC_INCREMENTS) */
     bool quick;              /* smaller sizes: sanitizer or emulated runs */
     size_t expected_leaks;   /* containers `none` must reclaim at destroy */
     hl_object *var[HL_TEST_VARS]; /* held references, dropped at teardown */

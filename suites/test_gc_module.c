@@ -83,7 +83,12 @@ static hl_test_result test_get_count(hl_test *t)
 
 /* gc.collect(); x = []; gc.collect(0) -> (_, 1, 0); gc.collect(1) ->
    (_, 0, 1); gc.collect(2) -> (_, 0, 0).  One space has no older
-   generation to count collections for: (0, 0, 0) throughout. */
+   generation to count collections for: (0, 0, 0) throughout.  An
+   incremental collector counts young collections per old space, and
+   what one increment does to the counts depends on where its scan is:
+   CPython 3.14's test checks collect(0) only, and so does this one
+   (collect(1) must still find nothing and leave the old counts alone
+   but for a completed scan, which swaps them). */
 static hl_test_result test_collect_generations(hl_test *t)
 {
     hl_runtime *rt = t->rt;
@@ -95,6 +100,10 @@ static hl_test_result test_collect_generations(hl_test *t)
     for (int g = 0; g < 3; g++) {
         CHECK_EQ(hl_gc_collect(rt, g), 0);
         hl_gc_get_count(rt, count);
+        if (t->increments && g == 1) {
+            CHECK(count[1] + count[2] == 1);
+            continue;
+        }
         for (int i = 0; i < 3; i++)
             CHECK_EQ(count[i], GENERATIONAL ? expected[g][i] : 0);
     }
@@ -248,7 +257,9 @@ static hl_test_result test_get_objects(hl_test *t)
 
 /* l = []; l.append(l): in get_objects(generation=0) only; gc.collect(0)
    -> in 1 only; gc.collect(1) -> in 2 only; gc.collect(2) -> in 2 only.
-   One space: always in 0; generations 1 and 2 do not exist. */
+   One space: always in 0; generations 1 and 2 do not exist.  Increments:
+   after collect(1), in 1 (the visited space) or, if that increment
+   completed the scan, in 2 — once either way. */
 static hl_test_result test_get_objects_generations(hl_test *t)
 {
     hl_runtime *rt = t->rt;
@@ -261,6 +272,11 @@ static hl_test_result test_get_objects_generations(hl_test *t)
         if (step > 0)
             CHECK_EQ(hl_gc_collect(rt, step - 1), 0);
         int home = gens ? (step < 2 ? step : 2) : 0;
+        if (t->increments && step == 2) {
+            CHECK_EQ(in_generation(rt, 0, l), 0);
+            CHECK_EQ(in_generation(rt, 1, l) + in_generation(rt, 2, l), 1);
+            continue;
+        }
         for (int g = 0; g < 3; g++)
             CHECK_EQ(in_generation(rt, g, l), g == home ? 1 : gens ? 0 : -1);
     }
