@@ -142,6 +142,13 @@ static bool heap_table(const char *self, const char *path, const char *repeat)
             continue;
         for (size_t k = 0; k < hl_collector_count(); k++) {
             const char *gc = hl_collector_at(k)->name;
+            if ((hl_collector_at(k)->flags & HL_GC_WALKS_HEAP) && ops->visit_blocks == NULL) {
+                /* a heap-walking collector refuses an allocator it cannot
+                   walk: the pair does not exist, it has not failed */
+                printf("| %s | %s | not run: the allocator cannot visit its blocks |||||||\n",
+                       ops->name, gc);
+                continue;
+            }
             char alloc[128], gcarg[128], out[OUTPUT_MAX], v[8][64];
             snprintf(alloc, sizeof alloc, "--alloc=%s", ops->name);
             snprintf(gcarg, sizeof gcarg, "--gc=%s", gc);
