@@ -79,6 +79,17 @@ static void release_dead(hl_runtime *rt, hl_object **set, size_t n)
     }
 }
 
+/* Every member leaves the set and its hold is released: it survives. */
+static void keep_all(hl_runtime *rt, hl_object **set, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (set[i] && is_member(set[i]))
+            leave_set(set[i]);
+    for (size_t i = 0; i < n; i++)
+        if (set[i])
+            hl_decref(rt, set[i]);
+}
+
 /* An array of objects with room for every member (no growth needed). */
 typedef struct member_stack {
     hl_object **items;
@@ -99,15 +110,20 @@ static int visit_take(hl_object *op, void *arg)
 
 /* Moves the members with a legacy del, and every member they reach, out
    of the set into `finalizers` (breadth first, still held). */
-static void move_legacy_finalizers(hl_object **set, size_t n, member_stack *finalizers)
+static bool move_legacy_finalizers(hl_object **set, size_t n, member_stack *finalizers)
 {
     for (size_t i = 0; i < n; i++)
         if (has_legacy_finalizer(set[i])) {
+            /* Room for the whole closure, taken only when there is one. */
+            if (finalizers->items == NULL &&
+                (finalizers->items = malloc(n * sizeof *finalizers->items)) == NULL)
+                return false;
             leave_set(set[i]);
             finalizers->items[finalizers->count++] = set[i];
         }
     for (size_t i = 0; i < finalizers->count; i++)
         finalizers->items[i]->type->traverse(finalizers->items[i], visit_take, finalizers);
+    return true;
 }
 
 /* ---- 5. weak references ------------------------------------------------ */
@@ -131,7 +147,9 @@ static bool calls_push(weakref_calls *calls, hl_object *wr)
     return true;
 }
 
-static size_t handle_weakrefs(hl_runtime *rt, hl_object **set, size_t n)
+/* Returns the weakrefs freed by their callbacks; `called` says whether any
+   callback ran (outside code that may have dropped members). */
+static size_t handle_weakrefs(hl_runtime *rt, hl_object **set, size_t n, bool *called)
 {
     weakref_calls calls = {0};
     for (size_t i = 0; i < n; i++) {
@@ -153,6 +171,7 @@ static size_t handle_weakrefs(hl_runtime *rt, hl_object **set, size_t n)
         }
     }
     size_t freed = 0;
+    *called = calls.count > 0;
     for (size_t i = 0; i < calls.count; i++) {
         hl_object *wr = calls.items[i];
         hl_weakref_call(rt, wr);
@@ -235,48 +254,43 @@ static size_t remove_resurrected(hl_object **set, size_t n, member_stack *stack)
 size_t hl_gc_handle_garbage_inline(hl_runtime *rt, hl_object **set, size_t n,
                                    hl_gc_outcome *out)
 {
-    member_stack scratch = {malloc(n * sizeof *scratch.items), 0};
-    if (scratch.items == NULL) {
-        /* Without room to work, every member survives this collection. */
-        for (size_t i = 0; i < n; i++) {
-            leave_set(set[i]);
-            hl_decref(rt, set[i]);
-        }
+    /* The uncollectable: members with a legacy del and what they reach.
+       Without room to work, every member survives this collection. */
+    member_stack finalizers = {NULL, 0};
+    if (!move_legacy_finalizers(set, n, &finalizers)) {
+        keep_all(rt, set, n);
         return 0;
     }
-    member_stack finalizers = scratch;
-    move_legacy_finalizers(set, n, &finalizers);
-    /* The finalizers' closure fills the scratch array; the rest of the
-       steps need it again, so the uncollectable move to their own. */
-    hl_object **uncollectable = NULL;
+    hl_object **uncollectable = finalizers.items;
     size_t uncollectable_count = finalizers.count;
-    if (uncollectable_count) {
-        uncollectable = malloc(uncollectable_count * sizeof *uncollectable);
-        if (uncollectable == NULL) {
-            for (size_t i = 0; i < n; i++)
-                if (is_member(set[i]))
-                    leave_set(set[i]);
-            for (size_t i = 0; i < n; i++)
-                hl_decref(rt, set[i]);
-            free(scratch.items);
-            return 0;
-        }
-        for (size_t i = 0; i < uncollectable_count; i++)
-            uncollectable[i] = finalizers.items[i];
-    }
-    size_t m = compact(set, n);
+    member_stack scratch = {NULL, 0}; /* for resurrection, made when needed */
+    /* Each pass below that only reads the set is skipped when nothing
+       could have changed it: no member moved to the uncollectable, no
+       callback or finalizer ran. */
+    size_t m = uncollectable_count ? compact(set, n) : n;
 
-    out->collected += handle_weakrefs(rt, set, m);
-    release_dead(rt, set, m);
-    m = compact(set, m);
-    out->finalizers = finalize_garbage(rt, set, m);
-    release_dead(rt, set, m);
-    m = compact(set, m);
-    if (out->finalizers) {
-        out->resurrected = remove_resurrected(set, m, &scratch);
-        for (size_t i = 0; i < scratch.count; i++)
-            hl_decref(rt, scratch.items[i]); /* the set's hold */
+    bool called;
+    out->collected += handle_weakrefs(rt, set, m, &called);
+    if (called) {
+        release_dead(rt, set, m);
         m = compact(set, m);
+    }
+    out->finalizers = finalize_garbage(rt, set, m);
+    if (out->finalizers) {
+        release_dead(rt, set, m);
+        m = compact(set, m);
+        scratch.items = malloc((m ? m : 1) * sizeof *scratch.items);
+        if (scratch.items == NULL) {
+            /* Finalizers ran, but resurrection cannot be told apart:
+               everything left survives, which is always safe. */
+            keep_all(rt, set, m);
+            m = 0;
+        } else {
+            out->resurrected = remove_resurrected(set, m, &scratch);
+            for (size_t i = 0; i < scratch.count; i++)
+                hl_decref(rt, scratch.items[i]); /* the set's hold */
+            m = compact(set, m);
+        }
     }
 
     /* 8. delete_garbage: each member is cleared, then its hold released;
