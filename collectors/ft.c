@@ -58,8 +58,7 @@
  * `tracked` equals the number of such blocks; `pending` never underflows.
  */
 #include "collector_registry.h"
-#include "gc_core.h"
-#include "gc_inline.h"
+#include "ft_state.h"
 #include "parse.h"
 #include "runtime.h"
 
@@ -67,50 +66,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FT_RING 256         /* prefetch ring entries, a power of two */
-#define FT_RING_REFILL 192  /* refill from the stack below this many */
+/* ---- the stack and the table ------------------------------------------ */
 
-/* A growable array of object pointers from the C library (a collection
-   must not allocate from the heap it walks). */
-typedef struct ft_stack {
-    hl_object **items;
-    size_t count, capacity;
-} ft_stack;
-
-/* The prefetch ring: entries [tail, head) (mod FT_RING) were prefetched
-   and wait to be examined, oldest first. */
-typedef struct ft_ring {
-    hl_object *slot[FT_RING];
-    unsigned head, tail; /* head - tail == entries waiting */
-} ft_ring;
-
-typedef struct ft_state {
-    hl_gc_base base;        /* first: the layer's state (rt, enabled, stats) */
-    hl_runtime *rt;         /* base.rt */
-    hl_allocator *heap;     /* the runtime's container allocator: containers only */
-    size_t threshold;       /* 0: no automatic collection */
-    size_t prefetch_from;   /* ring used above this many long-lived */
-    bool mark_alive;        /* phase 0 on */
-    bool prefetch;          /* phase 0 uses the ring */
-
-    size_t pending;          /* allocations minus deallocations since last */
-    size_t long_lived_total; /* reachable objects the last collection saw */
-    size_t tracked;          /* objects with TRACKED */
-    size_t frozen;           /* of those, with FROZEN */
-
-    /* per collection */
-    ft_stack stack;          /* marking */
-    ft_stack found;          /* the unreachable set */
-    ft_stack dicts;          /* reachable dicts to try untracking */
-    bool overflow;           /* a mark push failed: walk again */
-    bool lost;               /* a push to `found` failed: kept alive */
-    size_t visited;          /* candidates and alive objects walked */
-    size_t alive;            /* objects mark-alive reached */
-} ft_state;
-
-/* ---- the stack --------------------------------------------------------- */
-
-static bool stack_grow(ft_stack *s)
+bool hl_ft_stack_grow(ft_stack *s)
 {
     size_t capacity = s->capacity ? 2 * s->capacity : 1024;
     hl_object **p = realloc(s->items, capacity * sizeof *p);
@@ -121,226 +79,24 @@ static bool stack_grow(ft_stack *s)
     return true;
 }
 
-static inline bool stack_push(ft_stack *s, hl_object *op)
+/* A slot for every tracked, unfrozen object; kept between collections and
+   grown with a margin.  Without memory the table is incomplete and the
+   phases walk the heap. */
+static void table_reset(ft_state *s)
 {
-    if (hl_unlikely(s->count == s->capacity) && !stack_grow(s))
-        return false;
-    s->items[s->count++] = op;
-    return true;
-}
-
-static inline hl_object *stack_pop(ft_stack *s)
-{
-    return s->count ? s->items[--s->count] : NULL;
-}
-
-/* ---- the word ----------------------------------------------------------
-
-   The visitors below test the word alone, never the type: only a tracked
-   container's word has TRACKED (a non-container's word is a bare count), so
-   one load tells everything, and the type is read only to traverse. */
-
-/* Tracked and not frozen: a collection looks at it. */
-static inline bool is_candidate_word(intptr_t w)
-{
-    return w > 0 && (w & (HL_REF_TRACKED | HL_REF_FROZEN)) == HL_REF_TRACKED;
-}
-
-static inline bool is_tracked_block(const hl_object *op)
-{
-    intptr_t w = op->refcount;
-    return w > 0 && (w & HL_REF_TRACKED);
-}
-
-/* ---- 0. mark alive ----------------------------------------------------- */
-
-static void abort_mark_alive(ft_state *s);
-
-/* Without the ring: examine now, push what must be traversed. */
-static int visit_alive(hl_object *op, void *arg)
-{
-    ft_state *s = arg;
-    intptr_t w = op->refcount;
-    if (!is_candidate_word(w) || (w & HL_REF_ALIVE))
-        return 0;
-    op->refcount = w | HL_REF_ALIVE;
-    s->alive++;
-    if (!stack_push(&s->stack, op))
-        s->overflow = true;
-    return 0;
-}
-
-static void root_alive(hl_object *op, void *arg)
-{
-    visit_alive(op, arg);
-}
-
-static void propagate_alive(ft_state *s)
-{
-    hl_object *op;
-    while (!s->overflow && (op = stack_pop(&s->stack)) != NULL)
-        op->type->traverse(op, visit_alive, s);
-}
-
-/* With the ring: a pointer is prefetched when it enters and examined when
-   it leaves.  Pointers that find the ring full wait on the stack, and are
-   prefetched when they move into it. */
-typedef struct ring_mark {
-    ft_state *s;
-    ft_ring ring;
-} ring_mark;
-
-static inline void ring_put(ft_ring *r, hl_object *op)
-{
-    __builtin_prefetch(op, 1, 3);
-    r->slot[r->head++ & (FT_RING - 1)] = op;
-}
-
-static int visit_alive_ring(hl_object *op, void *arg)
-{
-    ring_mark *m = arg;
-    if (m->ring.head - m->ring.tail < FT_RING)
-        ring_put(&m->ring, op);
-    else if (!stack_push(&m->s->stack, op))
-        m->s->overflow = true;
-    return 0;
-}
-
-static void root_alive_ring(hl_object *op, void *arg)
-{
-    visit_alive_ring(op, arg);
-}
-
-static void propagate_alive_ring(ring_mark *m)
-{
-    ft_ring *r = &m->ring;
-    ft_stack *stack = &m->s->stack;
-    for (;;) {
-        while (r->head - r->tail < FT_RING_REFILL && stack->count)
-            ring_put(r, stack->items[--stack->count]);
-        if (r->head == r->tail || m->s->overflow)
-            return;
-        hl_object *op = r->slot[r->tail++ & (FT_RING - 1)];
-        intptr_t w = op->refcount;
-        if (!is_candidate_word(w) || (w & HL_REF_ALIVE))
-            continue;
-        op->refcount = w | HL_REF_ALIVE;
-        m->s->alive++;
-        op->type->traverse(op, visit_alive_ring, m);
+    ft_table *t = &s->table;
+    size_t size = s->tracked - s->frozen;
+    if (size > t->capacity) {
+        size_t capacity = size + size / 4 + 64;
+        free(t->slot);
+        t->slot = malloc(capacity * sizeof *t->slot);
+        t->capacity = t->slot ? capacity : 0;
     }
+    t->complete = t->slot != NULL;
+    t->size = t->complete ? size : 0;
+    t->front = 0;
+    t->back = t->size;
 }
-
-static void mark_alive_from_roots(ft_state *s, bool use_ring)
-{
-    s->stack.count = 0;
-    if (use_ring) {
-        ring_mark *m = malloc(sizeof *m);
-        if (m == NULL)
-            return; /* the phase is an optimisation: skip it */
-        m->s = s;
-        m->ring.head = m->ring.tail = 0;
-        hl_roots_for_each(s->rt, root_alive_ring, m);
-        propagate_alive_ring(m);
-        free(m);
-    } else {
-        hl_roots_for_each(s->rt, root_alive, s);
-        propagate_alive(s);
-    }
-    if (s->overflow)
-        abort_mark_alive(s);
-}
-
-static void clear_alive_block(void *block, size_t usable, void *arg)
-{
-    (void)usable, (void)arg;
-    hl_object *op = block;
-    if (op->refcount > 0)
-        op->refcount &= ~HL_REF_ALIVE;
-}
-
-/* Out of memory half way: no object may keep ALIVE (some of what it
-   reaches may not have it), so the phase is undone, as CPython ft does. */
-static void abort_mark_alive(ft_state *s)
-{
-    hl_allocator_visit_blocks(s->heap, clear_alive_block, s);
-    s->stack.count = 0;
-    s->overflow = false;
-    s->alive = 0;
-}
-
-/* ---- 1. update_refs ---------------------------------------------------- */
-
-/* A candidate is split (UNREACHABLE, gc_refs at 0) the first time either
-   walk reaches it; one with too large a count becomes ALIVE instead. */
-static inline bool split_if_new(hl_object *op, intptr_t w)
-{
-    if (w & HL_REF_UNREACHABLE)
-        return true;
-    if ((w & HL_REF_COUNT_MASK) >= HL_REF_COLLECT_MAX) {
-        op->refcount = w | HL_REF_ALIVE;
-        return false;
-    }
-    op->refcount = w | HL_REF_UNREACHABLE | (HL_REF_REFS_BIAS << HL_REF_REFS_SHIFT);
-    return true;
-}
-
-static int visit_decref(hl_object *op, void *arg)
-{
-    (void)arg;
-    intptr_t w = op->refcount;
-    if (!is_candidate_word(w) || (w & HL_REF_ALIVE))
-        return 0;
-    if (split_if_new(op, w))
-        op->refcount -= HL_REF_REFS_ONE;
-    return 0;
-}
-
-static void update_refs(void *block, size_t usable, void *arg)
-{
-    (void)usable;
-    hl_object *op = block;
-    intptr_t w = op->refcount;
-    if (!is_candidate_word(w) || (w & HL_REF_ALIVE))
-        return;
-    if (!split_if_new(op, w))
-        return;
-    op->refcount += hl_inline_split_count(op) << HL_REF_REFS_SHIFT;
-    op->type->traverse(op, visit_decref, arg);
-}
-
-/* ---- 2. mark ----------------------------------------------------------- */
-
-static int visit_reachable(hl_object *op, void *arg)
-{
-    ft_state *s = arg;
-    intptr_t w = op->refcount;
-    if (w <= 0 || !(w & HL_REF_UNREACHABLE) || (w & HL_REF_FROZEN))
-        return 0;
-    if (stack_push(&s->stack, op)) {
-        op->refcount = w & ~HL_REF_UNREACHABLE;
-    } else {
-        /* Left for the next walk: still a candidate, now with refs. */
-        hl_inline_init_refs(op, 1);
-        s->overflow = true;
-    }
-    return 0;
-}
-
-static void mark_block(void *block, size_t usable, void *arg)
-{
-    (void)usable;
-    ft_state *s = arg;
-    hl_object *op = block;
-    intptr_t w = op->refcount;
-    if (!is_candidate_word(w) || !(w & HL_REF_UNREACHABLE) || hl_inline_refs(op) == 0)
-        return;
-    op->refcount = w & ~HL_REF_UNREACHABLE;
-    do
-        op->type->traverse(op, visit_reachable, s);
-    while ((op = stack_pop(&s->stack)) != NULL);
-}
-
-/* ---- 3. scan ----------------------------------------------------------- */
 
 static void untrack(ft_state *s, hl_object *op)
 {
@@ -352,45 +108,10 @@ static void untrack(ft_state *s, hl_object *op)
     s->tracked--;
 }
 
-/* A reachable object, its word whole again: its type may untrack it now
-   (tuples), or after every other has been seen (HL_TYPE_UNTRACK_WHEN_FULL,
-   dicts), as CPython's untrack_tuples then untrack_dicts. */
-static inline void scan_reachable(ft_state *s, hl_object *op)
+static inline bool is_tracked_block(const hl_object *op)
 {
-    s->long_lived_total++;
-    const hl_type *type = op->type;
-    if (type->may_untrack == NULL)
-        return;
-    if (type->flags & HL_TYPE_UNTRACK_WHEN_FULL)
-        (void)stack_push(&s->dicts, op); /* without room it stays tracked */
-    else if (type->may_untrack(s->rt, op))
-        untrack(s, op);
-}
-
-static void scan_block(void *block, size_t usable, void *arg)
-{
-    (void)usable;
-    ft_state *s = arg;
-    hl_object *op = block;
     intptr_t w = op->refcount;
-    if (!is_candidate_word(w))
-        return;
-    s->visited++;
-    if (w & HL_REF_ALIVE) {
-        op->refcount = w & ~HL_REF_ALIVE;
-        scan_reachable(s, op);
-        return;
-    }
-    hl_inline_restore(op);
-    op->refcount &= ~HL_REF_UNREACHABLE;
-    if (!(w & HL_REF_UNREACHABLE)) {
-        scan_reachable(s, op);
-    } else if (stack_push(&s->found, op)) {
-        op->refcount = (op->refcount | HL_REF_COLLECTING) + 1; /* the set's hold */
-    } else {
-        s->lost = true; /* kept for a later collection */
-        s->long_lived_total++;
-    }
+    return w > 0 && (w & HL_REF_TRACKED);
 }
 
 /* ---- a collection ------------------------------------------------------ */
@@ -403,18 +124,10 @@ static size_t collect_heap(void *ctx, hl_gc_outcome *out)
     s->found.count = s->dicts.count = 0;
     s->overflow = s->lost = false;
     s->alive = 0;
+    table_reset(s);
     if (s->mark_alive)
-        mark_alive_from_roots(s, use_ring);
-    /* When mark-alive reached every tracked object there is nothing left
-       for trial deletion: walks 1 and 2 would only skip ALIVE objects. */
-    if (s->alive < s->tracked - s->frozen) {
-        hl_allocator_visit_blocks(s->heap, update_refs, s);
-        do {
-            s->overflow = false;
-            hl_allocator_visit_blocks(s->heap, mark_block, s);
-        } while (s->overflow);
-    }
-    hl_allocator_visit_blocks(s->heap, scan_block, s);
+        hl_ft_mark_alive(s, use_ring);
+    hl_ft_find_garbage(s);
 
     /* Dicts after every tuple is decided, as CPython's untrack_dicts. */
     size_t untracked = 0;
@@ -501,6 +214,7 @@ static void ft_destroy(void *ctx)
     free(s->stack.items);
     free(s->found.items);
     free(s->dicts.items);
+    free(s->table.slot);
 }
 
 static void ft_track(void *ctx, hl_object *op)
