@@ -45,7 +45,8 @@
  * of the long-lived total (the reachable objects the last one found).
  *
  * Parameters, comma separated: `nomark` (no mark-alive phase),
- * `noprefetch` (mark-alive without the ring), `prefetch_from=N` (the ring
+ * `noprefetch` (mark-alive without the ring), `threewalks` (no collection
+ * table: phases 2 and 3 walk the heap, as CPython ft), `prefetch_from=N` (the ring
  * is used when the last collection found more than N long-lived objects;
  * default 200000, 0: always), `threshold=N` (default 2000; 0: no automatic
  * collection).
@@ -83,6 +84,11 @@ static void table_reset(ft_state *s)
 {
     ft_table *t = &s->table;
     size_t size = s->tracked - s->frozen;
+    if (s->three_walks) {
+        t->complete = false; /* never allocated */
+        t->size = t->front = t->back = 0;
+        return;
+    }
     if (size > t->capacity) {
         size_t capacity = size + size / 4 + 64;
         free(t->slot);
@@ -169,6 +175,8 @@ static bool parse_params(const char *arg, ft_state *s, char *error, size_t error
             s->mark_alive = false;
         else if (strcmp(item, "noprefetch") == 0)
             s->prefetch = false;
+        else if (strcmp(item, "threewalks") == 0)
+            s->three_walks = true;
         else if (strncmp(item, "prefetch_from=", 14) == 0) {
             if (!hl_parse_size(item + 14, 0, (size_t)1 << 40, &s->prefetch_from))
                 goto bad;
@@ -181,7 +189,7 @@ static bool parse_params(const char *arg, ft_state *s, char *error, size_t error
     return true;
 bad:
     snprintf(error, error_size,
-             "'ft=%s': expected a comma-separated list of nomark, noprefetch, "
+             "'ft=%s': expected a comma-separated list of nomark, noprefetch, threewalks, "
              "prefetch_from=N, threshold=N",
              arg);
     return false;

@@ -55,6 +55,7 @@ typedef struct ft_state {
     size_t prefetch_from;   /* ring used above this many long-lived */
     bool mark_alive;        /* phase 0 on */
     bool prefetch;          /* phase 0 uses the ring */
+    bool three_walks;       /* no table: phases 2 and 3 walk the heap */
 
     size_t pending;          /* allocations minus deallocations since last */
     size_t long_lived_total; /* reachable objects the last collection saw */
