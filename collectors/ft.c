@@ -125,6 +125,7 @@ static size_t collect_heap(void *ctx, hl_gc_outcome *out)
     bool use_ring = s->prefetch && (s->prefetch_from == 0 || s->long_lived_total > s->prefetch_from);
     s->visited = s->long_lived_total = 0;
     s->found.count = s->dicts.count = 0;
+    s->needs = 0;
     s->overflow = s->lost = false;
     s->alive = 0;
     table_reset(s);
@@ -145,7 +146,7 @@ static size_t collect_heap(void *ctx, hl_gc_outcome *out)
     out->reachable = s->long_lived_total - untracked;
     if (s->found.count == 0)
         return 0;
-    return hl_gc_handle_garbage_inline(s->rt, s->found.items, s->found.count, out);
+    return hl_gc_handle_garbage_inline(s->rt, s->found.items, s->found.count, s->needs, out);
 }
 
 static size_t collect_all(ft_state *s)

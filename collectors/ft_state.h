@@ -66,6 +66,7 @@ typedef struct ft_state {
     ft_table table;          /* the objects examined (above) */
     ft_stack stack;          /* marking */
     ft_stack found;          /* the unreachable set */
+    unsigned needs;          /* hl_gc_garbage_needs of all of found */
     ft_stack dicts;          /* reachable dicts to try untracking */
     bool overflow;           /* a mark push failed: walk again */
     bool lost;               /* a push to `found` failed: kept alive */
@@ -74,6 +75,18 @@ typedef struct ft_state {
 } ft_state;
 
 bool hl_ft_stack_grow(ft_stack *s);
+
+/* Room for `n` items at once, when it can be had (pushes grow it anyway). */
+static inline void ft_stack_reserve(ft_stack *s, size_t n)
+{
+    if (n <= s->capacity)
+        return;
+    hl_object **p = realloc(s->items, n * sizeof *p);
+    if (p != NULL) {
+        s->items = p;
+        s->capacity = n;
+    }
+}
 
 static inline bool ft_stack_push(ft_stack *s, hl_object *op)
 {

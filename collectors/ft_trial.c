@@ -149,6 +149,7 @@ static inline void scan_candidate(ft_state *s, hl_object *op, intptr_t w)
         scan_reachable(s, op);
     } else if (ft_stack_push(&s->found, op)) {
         op->refcount = (op->refcount | HL_REF_COLLECTING) + 1; /* the set's hold */
+        s->needs |= hl_gc_garbage_needs(op);
     } else {
         s->lost = true; /* kept for a later collection */
         s->long_lived_total++;
@@ -207,8 +208,9 @@ void hl_ft_find_garbage(ft_state *s)
                 hl_allocator_visit_blocks(s->heap, mark_block, s);
         } while (s->overflow);
     }
-    if (t->complete)
+    if (t->complete) {
+        ft_stack_reserve(&s->found, t->size - t->back); /* garbage is among these */
         scan_table(s);
-    else
+    } else
         hl_allocator_visit_blocks(s->heap, scan_block, s);
 }

@@ -129,15 +129,40 @@ bool hl_gc_run_begin(hl_gc_base *base, int generation, hl_gc_outcome *out);
 void hl_gc_run_end(hl_gc_base *base, int generation, bool full, hl_gc_outcome *out);
 
 /*
+ * Which of steps 4-7 (gc_garbage.c) an unreachable object gives work to:
+ * a legacy del, weak references (it is one, or can be referred to), a
+ * PEP 442 finalizer.  A step no member needs is skipped; on most heaps
+ * only step 8, clearing, has work.
+ */
+enum {
+    HL_GC_NEEDS_LEGACY = 1,
+    HL_GC_NEEDS_WEAKREFS = 2,
+    HL_GC_NEEDS_FINALIZE = 4,
+};
+
+static inline unsigned hl_gc_garbage_needs(const hl_object *op)
+{
+    const hl_type *type = op->type;
+    unsigned needs = (type->flags & HL_TYPE_LEGACY_DEL) && type->legacy_del ? HL_GC_NEEDS_LEGACY : 0;
+    if (type->weaklist_offset || type == &hl_weakref_type)
+        needs |= HL_GC_NEEDS_WEAKREFS;
+    if (type->finalize)
+        needs |= HL_GC_NEEDS_FINALIZE;
+    return needs;
+}
+
+/*
  * Steps 4–8 of gc_garbage.c for a collector whose state lives in the
  * refcount word (header_size 0, object.h): the unreachable set is the
  * array `set` of `n` objects, each flagged HL_REF_COLLECTING and held by
- * one strong reference the set owns; no other object is flagged.  Same
- * semantics and counts as hl_gc_handle_garbage; every hold is released
- * and every flag cleared on return.  `set` stays the caller's.  Must run
- * between hl_gc_run_begin and hl_gc_run_end.
+ * one strong reference the set owns; no other object is flagged.  `needs`
+ * is the union of hl_gc_garbage_needs over the set, which the caller
+ * computes while it builds the set.  Same semantics and counts as
+ * hl_gc_handle_garbage; every hold is released and every flag cleared on
+ * return.  `set` stays the caller's.  Must run between hl_gc_run_begin and
+ * hl_gc_run_end.
  */
-size_t hl_gc_handle_garbage_inline(hl_runtime *rt, hl_object **set, size_t n,
+size_t hl_gc_handle_garbage_inline(hl_runtime *rt, hl_object **set, size_t n, unsigned needs,
                                    hl_gc_outcome *out);
 
 /* The re-entry guard: true while a collection (or its callbacks) runs. */

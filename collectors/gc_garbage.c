@@ -307,26 +307,7 @@ static size_t remove_resurrected(garbage_set *g, member_stack *stack)
 
 /* ---- all of it --------------------------------------------------------- */
 
-enum {
-    NEEDS_LEGACY = 1,   /* a member has a legacy del: step 4 */
-    NEEDS_WEAKREFS = 2, /* a member is a weakref or can be referred to weakly: 5 */
-    NEEDS_FINALIZE = 4, /* a member's type has a finalizer: 6 and 7 */
-};
-
-/* One look at a member's type says which steps have work for it; on most
-   heaps only step 8 has. */
-static inline unsigned steps_needed(const hl_object *op)
-{
-    const hl_type *type = op->type;
-    unsigned needs = has_legacy_finalizer(op) ? NEEDS_LEGACY : 0;
-    if (type->weaklist_offset || type == &hl_weakref_type)
-        needs |= NEEDS_WEAKREFS;
-    if (type->finalize)
-        needs |= NEEDS_FINALIZE;
-    return needs;
-}
-
-/* `needs` is the union of steps_needed over the members.  Steps are
+/* `needs` is the union of hl_gc_garbage_needs over the members.  Steps are
    skipped when no member needs them, and the passes that only tidy the
    set when nothing could have changed it: no member left for the
    uncollectable, no callback or finalizer ran. */
@@ -334,17 +315,17 @@ static size_t handle_set(garbage_set *g, unsigned needs, hl_gc_outcome *out)
 {
     hl_runtime *rt = g->rt;
     member_stack finalizers = {g, NULL, 0};
-    if ((needs & NEEDS_LEGACY) && !move_legacy_finalizers(g, &finalizers)) {
+    if ((needs & HL_GC_NEEDS_LEGACY) && !move_legacy_finalizers(g, &finalizers)) {
         keep_all(g);
         return 0;
     }
-    if (needs & NEEDS_WEAKREFS) {
+    if (needs & HL_GC_NEEDS_WEAKREFS) {
         bool called;
         out->collected += handle_weakrefs(g, &called);
         if (called)
             release_dead(g);
     }
-    if (needs & NEEDS_FINALIZE)
+    if (needs & HL_GC_NEEDS_FINALIZE)
         out->finalizers = finalize_garbage(g);
     if (out->finalizers) {
         release_dead(g);
@@ -389,13 +370,10 @@ static size_t handle_set(garbage_set *g, unsigned needs, hl_gc_outcome *out)
     return out->collected + out->uncollectable;
 }
 
-size_t hl_gc_handle_garbage_inline(hl_runtime *rt, hl_object **set, size_t n,
+size_t hl_gc_handle_garbage_inline(hl_runtime *rt, hl_object **set, size_t n, unsigned needs,
                                    hl_gc_outcome *out)
 {
     garbage_set g = {rt, set, n, false};
-    unsigned needs = 0;
-    for (size_t i = 0; i < n; i++)
-        needs |= steps_needed(set[i]);
     return handle_set(&g, needs, out);
 }
 
@@ -434,7 +412,7 @@ size_t hl_gc_handle_garbage(hl_gc_base *base, hl_gc_head *unreachable, hl_gc_hea
         }
         hl_incref(op);
         g.member[g.count++] = op;
-        needs |= steps_needed(op);
+        needs |= hl_gc_garbage_needs(op);
     }
     hl_object **member = g.member; /* handle_set may shrink g.count, not move it */
     size_t found = handle_set(&g, needs, out);
