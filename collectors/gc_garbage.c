@@ -51,6 +51,7 @@ typedef struct garbage_set {
     hl_object **member; /* count entries, each held, or NULL once released */
     size_t count;
     bool in_header;     /* COLLECTING is in hl_gc_head.prev, not in the word */
+    hl_gc_head *old;    /* a list collector's survivors' list; NULL without one */
 } garbage_set;
 
 static inline bool is_member(const garbage_set *g, const hl_object *op)
@@ -222,8 +223,14 @@ static size_t handle_weakrefs(garbage_set *g, bool *called)
                 continue;
             /* Out of scratch memory the callback is lost, as it would be
                had the weakref died first; nothing is left dangling. */
-            if (calls_push(&calls, wr))
-                hl_incref(wr);
+            if (!calls_push(&calls, wr))
+                continue;
+            hl_incref(wr);
+            /* A list collector's weakref whose callback runs joins the
+               survivors' generation, as CPython moves it through
+               wrcb_to_call to `old` (where it goes if it lives on). */
+            if (g->old)
+                hl_gc_list_move(hl_gc_head_of(wr), g->old);
         }
     }
     size_t freed = 0;
@@ -373,7 +380,7 @@ static size_t handle_set(garbage_set *g, unsigned needs, hl_gc_outcome *out)
 size_t hl_gc_handle_garbage_inline(hl_runtime *rt, hl_object **set, size_t n, unsigned needs,
                                    hl_gc_outcome *out)
 {
-    garbage_set g = {rt, set, n, false};
+    garbage_set g = {rt, set, n, false, NULL};
     return handle_set(&g, needs, out);
 }
 
@@ -388,7 +395,7 @@ size_t hl_gc_handle_garbage(hl_gc_base *base, hl_gc_head *unreachable, hl_gc_hea
                             hl_gc_outcome *out)
 {
     HL_DEBUG_VALIDATE(hl_gc_set_validate, unreachable, true);
-    garbage_set g = {base->rt, NULL, 0, true};
+    garbage_set g = {base->rt, NULL, 0, true, old};
     unsigned needs = 0;
     size_t capacity = 0;
     for (hl_gc_head *gc = hl_gc_list_next(unreachable); gc != unreachable;
