@@ -159,6 +159,9 @@ typedef struct inc_state {
                                 (gc.get_count()'s second and third entries) */
     size_t threshold[GENERATIONS];
     long long work_to_do;    /* the balance, see above */
+    hl_gc_head *partial;     /* eager: a black object whose references the
+                                marking has followed only in part, or NULL */
+    size_t partial_done;     /* how many of them it has followed */
 } inc_state;
 
 /* ---- the bits ------------------------------------------------------------ */
@@ -211,10 +214,10 @@ static void retag_merge(hl_gc_head *from, hl_gc_head *to, unsigned kind, unsigne
 
 /* ---- marking alive ------------------------------------------------------- */
 
-/* Inserts gc at the head of the young list: the grey prefix. */
+/* Inserts gc at the head of the visited space: the grey prefix. */
 static void push_grey(inc_state *s, hl_gc_head *gc)
 {
-    hl_gc_head *head = young_list(s), *first = hl_gc_list_next(head);
+    hl_gc_head *head = old_list(s, s->visited), *first = hl_gc_list_next(head);
     hl_gc_set_prev(gc, head);
     hl_gc_set_next(gc, first);
     hl_gc_set_prev(first, gc);
@@ -255,8 +258,8 @@ static void shade_frames(inc_state *s)
 
 static bool has_grey(inc_state *s)
 {
-    hl_gc_head *first = hl_gc_list_next(young_list(s));
-    return first != young_list(s) && kind_of(first) == GREY;
+    hl_gc_head *visited = old_list(s, s->visited), *first = hl_gc_list_next(visited);
+    return first != visited && kind_of(first) == GREY;
 }
 
 /* Blackens up to `budget` grey objects: each moves to the visited space and
@@ -264,15 +267,81 @@ static bool has_grey(inc_state *s)
 static size_t mark_step(inc_state *s, size_t budget)
 {
     size_t n = 0;
+    hl_gc_head *visited = old_list(s, s->visited);
     while (n < budget && has_grey(s)) {
-        hl_gc_head *gc = hl_gc_list_next(young_list(s));
-        hl_gc_list_move(gc, old_list(s, s->visited));
+        hl_gc_head *gc = hl_gc_list_next(visited);
+        hl_gc_list_move(gc, visited); /* behind the grey prefix */
         set_bits(gc, OLD, s->visited);
         hl_object *op = hl_object_of(gc);
         op->type->traverse(op, visit_shade, s);
         n++;
     }
     return n;
+}
+
+/* Eager's marking counts references, not objects: blackening a container
+   of 100 000 items is 100 000 units of work, and the budget can stop it
+   midway (traverse stops at a visit's nonzero return), to resume at the
+   next increment by skipping what it followed already.  A partly followed
+   container may change in between; what the marking then misses stays
+   pending and meets trial deletion, which is correct for any set. */
+typedef struct counted_marking {
+    inc_state *s;
+    size_t skip;   /* references followed by earlier increments */
+    size_t budget; /* references this one may still follow */
+} counted_marking;
+
+static int visit_shade_counted(hl_object *op, void *arg)
+{
+    counted_marking *m = arg;
+    if (m->skip > 0) {
+        m->skip--;
+        return 0;
+    }
+    if (m->budget == 0)
+        return 1; /* stop here; resume at the next increment */
+    m->budget--;
+    shade(m->s, op);
+    return 0;
+}
+
+/* Follows gc's references after the first `skip`, at most `budget` of
+   them; remembers where it stopped.  Returns how many it followed. */
+static size_t follow(inc_state *s, hl_gc_head *gc, size_t skip, size_t budget)
+{
+    counted_marking m = {s, skip, budget};
+    hl_object *op = hl_object_of(gc);
+    s->partial = NULL;
+    if (op->type->traverse(op, visit_shade_counted, &m) != 0) {
+        s->partial = gc;
+        s->partial_done = skip + budget;
+    }
+    return budget - m.budget;
+}
+
+/* Blackens grey objects until `budget` units (one per object and one per
+   reference followed) are spent, finishing a partly followed object first.
+   Returns the objects blackened; *spent says the units. */
+static size_t mark_counted(inc_state *s, size_t budget, size_t *spent)
+{
+    hl_gc_head *visited = old_list(s, s->visited);
+    size_t n = 0, used = 0;
+    if (s->partial && budget > 0)
+        used += follow(s, s->partial, s->partial_done, budget);
+    while (used < budget && has_grey(s)) {
+        hl_gc_head *gc = hl_gc_list_next(visited);
+        hl_gc_list_move(gc, visited);
+        set_bits(gc, OLD, s->visited);
+        used += 1 + follow(s, gc, 0, budget - used - 1);
+        n++;
+    }
+    *spent = used;
+    return n;
+}
+
+static bool marking_done(inc_state *s)
+{
+    return !has_grey(s) && s->partial == NULL;
 }
 
 /* ---- choosing the set ---------------------------------------------------- */
@@ -283,8 +352,6 @@ static size_t mark_step(inc_state *s, size_t budget)
 static size_t take_young(inc_state *s, hl_gc_head *set, unsigned young_to, bool with_aging)
 {
     hl_gc_head *head = young_list(s), *gc = hl_gc_list_next(head);
-    while (gc != head && kind_of(gc) == GREY)
-        gc = hl_gc_list_next(gc);
     if (gc == head)
         return 0;
     size_t n = 0;
@@ -428,9 +495,15 @@ static size_t select_eager(inc_state *s, hl_gc_head *set)
         shade_frames(s);
     }
     take_young(s, set, s->aging ? AGING : OLD, true);
-    size_t marked = mark_step(s, s->mark_all ? SIZE_MAX : budget_of(s->work_to_do));
-    s->work_to_do -= (long long)marked;
-    take_slice(s, set);
+    size_t marked, spent;
+    if (s->mark_all) {
+        marked = spent = mark_step(s, SIZE_MAX);
+    } else {
+        marked = mark_counted(s, budget_of(s->work_to_do), &spent);
+    }
+    s->work_to_do -= (long long)spent;
+    if (marking_done(s))
+        take_slice(s, set);
     return marked;
 }
 
@@ -448,6 +521,7 @@ static size_t select_set(inc_state *s, int generation, hl_gc_head *set)
         return s->eager ? select_eager(s, set) : select_increment(s, set);
     default:
         s->step = STEP_FULL;
+        s->partial = NULL;
         retag_merge(young_list(s), set, OLD, s->visited); /* grey included */
         retag_merge(old_list(s, 0), set, OLD, s->visited);
         retag_merge(old_list(s, 1), set, OLD, s->visited);
@@ -464,11 +538,10 @@ static size_t select_set(inc_state *s, int generation, hl_gc_head *set)
 static void complete_scan(inc_state *s)
 {
     unsigned v = s->visited;
-    while (has_grey(s)) { /* marked but not followed: alive all the same */
-        hl_gc_head *gc = hl_gc_list_next(young_list(s));
-        hl_gc_list_move(gc, old_list(s, v));
-        set_bits(gc, OLD, v);
-    }
+    hl_gc_head *visited = old_list(s, v);
+    for (hl_gc_head *gc = hl_gc_list_next(visited); gc != visited && kind_of(gc) == GREY;
+         gc = hl_gc_list_next(gc))
+        set_bits(gc, OLD, v); /* marked but not followed: alive all the same */
     if (hl_gc_list_is_empty(&s->base.permanent)) {
         /* Permanent members must stay in the visited space, so the bit can
            flip only while there are none. */
@@ -481,6 +554,7 @@ static void complete_scan(inc_state *s)
     }
     s->work_to_do = 0;
     s->phase = PHASE_MARK;
+    s->partial = NULL;
 }
 
 /* Survivors of the set, the resurrected, the uncollectable and weakrefs
@@ -593,6 +667,9 @@ static void inc_track(void *ctx, hl_object *op)
 
 static void inc_untrack(void *ctx, hl_object *op)
 {
+    inc_state *s = ctx;
+    if (hl_unlikely(hl_gc_head_of(op) == s->partial))
+        s->partial = NULL;
     leave(ctx, hl_gc_head_of(op));
     hl_gc_unlink(op);
 }
@@ -687,6 +764,7 @@ static void inc_freeze(void *ctx)
         retag_merge(&s->base.space[g], &s->base.permanent, OLD, s->visited);
     s->young_members = 0;
     s->young_count = 0;
+    s->partial = NULL;
 }
 
 /* Into the pending space, the oldest generation as get_objects() lists
@@ -713,18 +791,18 @@ static bool inc_validate(void *ctx, char *why, size_t why_size)
                  {&s->base.permanent, "permanent"}};
     size_t young = 0;
     for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
-        bool in_prefix = l == 0;
+        bool in_prefix = l == 1 + v; /* the grey prefix of the visited space */
         for (hl_gc_head *gc = hl_gc_list_next(lists[l].list); gc != lists[l].list;
              gc = hl_gc_list_next(gc)) {
             unsigned k = kind_of(gc), want;
             bool ok;
             if (l == 0) {
-                in_prefix = in_prefix && k == GREY;
-                ok = k == GREY ? in_prefix : k == YOUNG || (k == AGING && s->aging);
-                want = k == GREY ? v : v ^ 1;
+                ok = k == YOUNG || (k == AGING && s->aging);
+                want = v ^ 1;
                 young += k == YOUNG;
             } else {
-                ok = k == OLD;
+                in_prefix = in_prefix && k == GREY;
+                ok = k == OLD || (k == GREY && in_prefix);
                 want = l == 1 ? 0 : l == 2 ? 1 : v;
             }
             if (!ok || space_of(gc) != want) {
