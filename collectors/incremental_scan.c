@@ -167,6 +167,8 @@ static size_t select_eager(inc_state *s, hl_gc_head *set)
         marked = hl_incremental_mark_counted(s, budget_of(s->work_to_do), &spent);
     }
     s->work_to_do -= (long long)spent;
+    /* Before the marking is done a slice's closure would run through every
+       live structure it has not reached yet: a whole cache at once. */
     if (hl_incremental_marking_done(s))
         take_slice(s, set);
     return marked;
