@@ -279,9 +279,9 @@ struct hl_collector {
     size_t callback_count;
     void (*stressed_on_alloc)(void *ctx); /* NAME=stress: the collector's own on_alloc */
     hl_gc_head *young;    /* &base->space[0] when track and untrack are the
-                             default slots (none, stw, generational): the
-                             object model then links and unlinks inline,
-                             below; NULL when they go through ops */
+                             default slots and no SPARE_BITS (none, stw,
+                             generational): the object model then links and
+                             unlinks inline, below; NULL: through ops */
 };
 
 /*
@@ -335,12 +335,14 @@ static inline void hl_collector_reset_object(hl_collector *c, hl_object *op)
 
 /*
  * Tracking, as the object model does it: the default track and untrack
- * slots inline, for the collectors that keep them (c->young set), with one
- * unlikely branch to the slots for the others.  This is the path every
- * container takes at birth and death, so it is written out here rather
- * than reached through two calls.  An untracked object's head is
- * next == 0 (no spare bits) with only flags in prev, so linking one sets
- * next outright; both keep every flag and spare bit of the neighbours.
+ * slots inline, for the collectors that keep them and no spare bits
+ * (c->young set), with one unlikely branch to the slots for the others.
+ * Every container takes this path at birth and death, so it is written out
+ * here rather than reached through two calls, and it leans on what such a
+ * collector's words hold outside a collection: next is a bare address (no
+ * spare bits; UNREACHABLE is set only inside move_unreachable), a list
+ * head's prev too, and an untracked object's prev holds only flags.  The
+ * flags of a neighbour's prev are kept.
  */
 static inline void hl_collector_track(hl_collector *c, hl_object *op)
 {
@@ -351,11 +353,11 @@ static inline void hl_collector_track(hl_collector *c, hl_object *op)
         return;
     }
     hl_gc_head *gc = hl_gc_head_of(op);
-    hl_gc_head *last = (hl_gc_head *)(list->prev & HL_GC_PREV_MASK);
-    gc->prev = (gc->prev & ~HL_GC_PREV_MASK) | (uintptr_t)last;
+    hl_gc_head *last = (hl_gc_head *)list->prev;
+    gc->prev |= (uintptr_t)last;
     gc->next = (uintptr_t)list;
-    last->next = (last->next & HL_GC_NEXT_SPARE) | (uintptr_t)gc;
-    list->prev = (uintptr_t)gc; /* a list head's prev has no flags */
+    last->next = (uintptr_t)gc;
+    list->prev = (uintptr_t)gc;
 }
 
 static inline void hl_collector_untrack(hl_collector *c, hl_object *op)
@@ -367,8 +369,8 @@ static inline void hl_collector_untrack(hl_collector *c, hl_object *op)
     }
     hl_gc_head *gc = hl_gc_head_of(op);
     hl_gc_head *prev = (hl_gc_head *)(gc->prev & HL_GC_PREV_MASK);
-    hl_gc_head *next = (hl_gc_head *)(gc->next & HL_GC_NEXT_MASK);
-    prev->next = (prev->next & HL_GC_NEXT_SPARE) | (uintptr_t)next;
+    hl_gc_head *next = (hl_gc_head *)gc->next;
+    prev->next = (uintptr_t)next;
     next->prev = (next->prev & ~HL_GC_PREV_MASK) | (uintptr_t)prev;
     gc->next = 0;
     gc->prev &= HL_GC_PREV_FINALIZED; /* CPython keeps only this bit */

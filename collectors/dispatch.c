@@ -196,7 +196,8 @@ hl_collector *hl_collector_open(const char *spec, hl_runtime *rt, char *err, siz
         return NULL;
     }
     c->lists = !(c->ops.flags & HL_GC_WALKS_HEAP);
-    bool default_tracking = found->track == NULL && found->untrack == NULL;
+    bool default_tracking = found->track == NULL && found->untrack == NULL &&
+                            !(found->flags & HL_GC_SPARE_BITS);
     hl_gc_base *base = c->ctx = calloc(1, c->ops.state_size);
     if (base == NULL) {
         snprintf(err, err_size, "out of memory");

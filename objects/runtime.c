@@ -165,6 +165,21 @@ static inline void untrack_dying(hl_collector *c, hl_object *op)
     }
 }
 
+/* The outermost hl_dealloc's loop: destroys objects until none is pending.
+   Out of line, so that the nested calls (most of them) only push. */
+static __attribute__((noinline)) void drain(hl_runtime *rt)
+{
+    hl_object *op;
+    rt->draining = true;
+    while ((op = rt->dealloc_pending) != NULL) {
+        uintptr_t link = (uintptr_t)-op->refcount;
+        rt->dealloc_pending = (hl_object *)(link & ~HL_DEAD_FINALIZED);
+        op->refcount = (intptr_t)(link & HL_DEAD_FINALIZED) << HL_REF_FINALIZED_SHIFT;
+        dealloc_one(rt, op);
+    }
+    rt->draining = false;
+}
+
 void hl_dealloc(hl_runtime *rt, hl_object *op)
 {
     hl_assert(op->refcount >= 0 && hl_refcount(op) == 0);
@@ -176,16 +191,8 @@ void hl_dealloc(hl_runtime *rt, hl_object *op)
                      (((uintptr_t)op->refcount >> HL_REF_FINALIZED_SHIFT) & HL_DEAD_FINALIZED);
     op->refcount = -(intptr_t)link;
     rt->dealloc_pending = op;
-    if (rt->draining)
-        return;
-    rt->draining = true;
-    while ((op = rt->dealloc_pending) != NULL) {
-        link = (uintptr_t)-op->refcount;
-        rt->dealloc_pending = (hl_object *)(link & ~HL_DEAD_FINALIZED);
-        op->refcount = (intptr_t)(link & HL_DEAD_FINALIZED) << HL_REF_FINALIZED_SHIFT;
-        dealloc_one(rt, op);
-    }
-    rt->draining = false;
+    if (!rt->draining)
+        drain(rt);
 }
 
 /* ---- free lists -------------------------------------------------------- */
@@ -197,13 +204,12 @@ hl_object *hl_free_list_pop(hl_runtime *rt, hl_free_list *list)
         return NULL;
     list->head = (hl_object *)-op->refcount;
     list->count--;
-    op->refcount = 1; /* a header-less collector's bits are clear too */
-    if (hl_is_container(op)) {
-        if (hl_likely(rt->gc->lists))
-            *hl_gc_head_of(op) = (hl_gc_head){0}; /* untracked, not finalized */
-        else if (rt->gc_header_size != 0)
-            rt->gc->ops.reset_object(rt->gc->ctx, op);
-    }
+    op->refcount = 1;
+    /* Nothing to reset: hl_dealloc untracked it, and only a type with a
+       finalizer is ever FINALIZED (gc_core.c checks), which no free-listed
+       type has; a header-less collector's bits went with the count. */
+    hl_assert_internal(!hl_is_container(op) || (!hl_collector_is_tracked(rt->gc, op) &&
+                                                !hl_collector_is_finalized(rt->gc, op)));
     rt->live_objects++;
     return op;
 }
