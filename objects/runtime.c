@@ -146,25 +146,6 @@ void hl_runtime_finalize(hl_runtime *rt, hl_object *op)
         op->type->finalize(rt, op);
 }
 
-/*
- * Untracks a dying container if it is tracked: for the collectors with the
- * default slots (c->young) the test and the unlink are inline; a
- * header-less collector's TRACKED bit is read from the refcount word
- * (collector.h), so only its untrack is a call.
- */
-static inline void untrack_dying(hl_collector *c, hl_object *op)
-{
-    if (hl_likely(c->young != NULL)) {
-        if (hl_gc_head_of(op)->next != 0)
-            hl_collector_untrack(c, op);
-    } else if (c->lists                 ? hl_gc_head_of(op)->next != 0
-               : c->ops.header_size == 0 ? (op->refcount & HL_REF_TRACKED) != 0
-                                         : c->ops.is_tracked(c->ctx, op)) {
-        c->tracked--;
-        c->ops.untrack(c->ctx, op);
-    }
-}
-
 /* The outermost hl_dealloc's loop: destroys objects until none is pending.
    Out of line, so that the nested calls (most of them) only push. */
 static __attribute__((noinline)) void drain(hl_runtime *rt)
@@ -180,11 +161,10 @@ static __attribute__((noinline)) void drain(hl_runtime *rt)
     rt->draining = false;
 }
 
-void hl_dealloc(hl_runtime *rt, hl_object *op)
+/* Pushes an untracked dead object on dealloc_pending, and drains the stack
+   unless an outer hl_dealloc does. */
+static inline void push_pending(hl_runtime *rt, hl_object *op)
 {
-    hl_assert(op->refcount >= 0 && hl_refcount(op) == 0);
-    if (hl_is_container(op))
-        untrack_dying(rt->gc, op);
     /* A header-less collector's FINALIZED rides the link (runtime.h),
        moved without a branch: only ft ever sets it. */
     uintptr_t link = (uintptr_t)rt->dealloc_pending |
@@ -193,6 +173,41 @@ void hl_dealloc(hl_runtime *rt, hl_object *op)
     rt->dealloc_pending = op;
     if (!rt->draining)
         drain(rt);
+}
+
+/* hl_dealloc of a container when the collector's track and untrack are its
+   own: a header-less collector's TRACKED bit is read from the refcount word
+   (collector.h), so only its untrack is a call. */
+static __attribute__((noinline)) void dealloc_own_tracking(hl_runtime *rt, hl_object *op)
+{
+    hl_collector *c = rt->gc;
+    if (c->lists                 ? hl_gc_head_of(op)->next != 0
+        : c->ops.header_size == 0 ? (op->refcount & HL_REF_TRACKED) != 0
+                                  : c->ops.is_tracked(c->ctx, op)) {
+        c->tracked--;
+        c->ops.untrack(c->ctx, op);
+    }
+    push_pending(rt, op);
+}
+
+/*
+ * A dying container is untracked first: inline for the collectors with the
+ * default slots (c->young), through one tail call for the others, so that
+ * the common path needs no stack frame.
+ */
+void hl_dealloc(hl_runtime *rt, hl_object *op)
+{
+    hl_assert(op->refcount >= 0 && hl_refcount(op) == 0);
+    if (hl_is_container(op)) {
+        hl_collector *c = rt->gc;
+        if (hl_unlikely(c->young == NULL)) {
+            dealloc_own_tracking(rt, op);
+            return;
+        }
+        if (hl_gc_head_of(op)->next != 0)
+            hl_collector_untrack(c, op);
+    }
+    push_pending(rt, op);
 }
 
 /* ---- free lists -------------------------------------------------------- */
