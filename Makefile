@@ -164,7 +164,8 @@ FUZZ_SRCS_graph := base/parse.c harness/line_reader.c harness/graph.c
 FUZZ_SRCS_trace := base/parse.c harness/line_reader.c harness/trace_load.c
 
 $(FUZZ_BUILD)/fuzz-%: fuzz/%.c fuzz/fuzz_input.h base/parse.c harness/line_reader.c harness/graph.c \
-                      harness/trace_load.c harness/graph.h harness/trace.h harness/line_reader.h
+                      harness/trace_load.c harness/graph.h harness/trace.h harness/line_reader.h \
+                      base/hash_map.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) -lz
 

@@ -9,7 +9,7 @@
  *
  * Unlike CPython, which trusts the header of any pointer it is given, the
  * wrapper keeps every block it handed out, with its size, in a hash table
- * (open addressing, linear probing, keyed by p).  A pointer missing from it
+ * (base/hash_map.h, keyed by p).  A pointer missing from it
  * is reported as foreign without a byte of it being read, and a damaged
  * size field shows against the recorded size.
  *
@@ -32,8 +32,9 @@
  *     to its recorded size and a known id;
  *   - every freed entry is in the quarantine, and every byte of its inner
  *     block is 0xDD;
- *   - count == live + quarantine_length, and quarantine_bytes is the sum of
- *     the inner sizes of the quarantined blocks.
+ *   - the table holds live + quarantine_length blocks, and
+ *     quarantine_bytes is the sum of the inner sizes of the quarantined
+ *     blocks.
  *
  * The wrapper's own table and quarantine come from the C library, never
  * from the inner allocator, whose figures they would otherwise distort.
@@ -51,72 +52,26 @@ _Static_assert(offsetof(hl_debug_context, inner) == 0, "a wrapper's context star
 
 /* ---- the table of blocks -------------------------------------------- */
 
-static size_t home_slot(const hl_debug_context *c, const void *data)
-{
-    uint64_t h = (uint64_t)(uintptr_t)data * UINT64_C(0x9E3779B97F4A7C15);
-    return (size_t)(h ^ (h >> 29)) & (c->capacity - 1);
-}
-
 static hl_debug_block *table_find(const hl_debug_context *c, const void *data)
 {
-    for (size_t i = home_slot(c, data);; i = (i + 1) & (c->capacity - 1)) {
-        if (c->table[i].data == data)
-            return &c->table[i];
-        if (c->table[i].data == NULL)
-            return NULL;
-    }
+    return hl_hash_map_find(&c->table, hl_debug_key(data), sizeof(hl_debug_block));
 }
 
-static void table_put(hl_debug_context *c, hl_debug_block block)
-{
-    size_t i = home_slot(c, block.data);
-    while (c->table[i].data != NULL)
-        i = (i + 1) & (c->capacity - 1);
-    c->table[i] = block;
-}
-
-/* Makes room for one more entry; entry pointers are stale afterwards. */
-static bool table_reserve(hl_debug_context *c)
-{
-    if ((c->count + 1) * 2 <= c->capacity)
-        return true;
-    hl_debug_block *old = c->table;
-    size_t old_capacity = c->capacity;
-    hl_debug_block *table = calloc(old_capacity * 2, sizeof *table);
-    if (table == NULL)
-        return false;
-    c->table = table;
-    c->capacity = old_capacity * 2;
-    for (size_t i = 0; i < old_capacity; i++)
-        if (old[i].data != NULL)
-            table_put(c, old[i]);
-    free(old);
-    return true;
-}
-
+/* Needs room: hl_hash_map_reserve, before the inner allocation, so that a
+   block is never handed out without its entry. */
 static void table_insert(hl_debug_context *c, unsigned char *data, size_t size)
 {
-    table_put(c, (hl_debug_block){.data = data, .size = size});
-    c->count++;
+    uint64_t key = hl_debug_key(data);
+    hl_debug_block *b = hl_hash_map_insert(
+        &c->table, hl_hash_map_slot(&c->table, key, sizeof(hl_debug_block)), key);
+    b->size = size;
+    b->freed = false;
     c->live++;
 }
 
-/* Backward-shift deletion: later entries of the probe run move up, so no
-   tombstones are needed. */
 static void table_remove(hl_debug_context *c, hl_debug_block *block)
 {
-    size_t mask = c->capacity - 1;
-    size_t hole = (size_t)(block - c->table);
-    for (size_t i = (hole + 1) & mask; c->table[i].data != NULL; i = (i + 1) & mask) {
-        size_t home = home_slot(c, c->table[i].data);
-        bool stays = hole < i ? (home > hole && home <= i) : (home > hole || home <= i);
-        if (!stays) {
-            c->table[hole] = c->table[i];
-            hole = i;
-        }
-    }
-    c->table[hole].data = NULL;
-    c->count--;
+    hl_hash_map_remove(&c->table, block, sizeof *block);
 }
 
 /* ---- the quarantine ------------------------------------------------- */
@@ -139,11 +94,11 @@ static void quarantine_release_oldest(hl_debug_context *c, const char *operation
 static void quarantine_add(hl_debug_context *c, hl_debug_block *b)
 {
     if (c->quarantine_capacity == 0) {
-        c->inner->ops->free(c->inner->ctx, b->data - HEAD_SIZE);
+        c->inner->ops->free(c->inner->ctx, hl_debug_data(b) - HEAD_SIZE);
         table_remove(c, b);
         return;
     }
-    unsigned char *data = b->data;
+    unsigned char *data = hl_debug_data(b);
     size_t bytes = hl_debug_inner_size(b->size);
     if (c->quarantine_length == c->quarantine_capacity)
         quarantine_release_oldest(c, "free");
@@ -190,11 +145,10 @@ static void *debug_create(hl_alloc_config *config)
         free(c);
         return NULL;
     }
-    c->capacity = TABLE_INITIAL_CAPACITY;
-    c->table = calloc(c->capacity, sizeof *c->table);
+    bool table = hl_hash_map_init(&c->table, sizeof(hl_debug_block), TABLE_INITIAL_CAPACITY);
     c->quarantine = calloc(c->quarantine_capacity + 1, sizeof *c->quarantine);
-    if (c->table == NULL || c->quarantine == NULL) {
-        free(c->table);
+    if (!table || c->quarantine == NULL) {
+        hl_hash_map_free(&c->table);
         free(c->quarantine);
         free(c);
         return NULL;
@@ -208,15 +162,15 @@ static void debug_destroy(void *ctx)
     hl_debug_context *c = ctx;
     while (c->quarantine_length > 0)
         quarantine_release_oldest(c, "destroy");
-    for (size_t i = 0; i < c->capacity; i++) {
-        hl_debug_block *b = &c->table[i];
-        if (b->data == NULL)
+    for (size_t i = 0; i < hl_hash_map_capacity(&c->table); i++) {
+        hl_debug_block *b = hl_hash_map_at(&c->table, i);
+        if (b->key == 0)
             continue;
         hl_debug_check_live(c, b, "destroy");
-        c->inner->ops->free(c->inner->ctx, b->data - HEAD_SIZE);
+        c->inner->ops->free(c->inner->ctx, hl_debug_data(b) - HEAD_SIZE);
     }
     hl_allocator_close(c->inner);
-    free(c->table);
+    hl_hash_map_free(&c->table);
     free(c->quarantine);
     free(c);
 }
@@ -232,7 +186,7 @@ static void *finish_alloc(hl_debug_context *c, unsigned char *inner, size_t size
 static void *debug_malloc(void *ctx, size_t size)
 {
     hl_debug_context *c = ctx;
-    if (!table_reserve(c))
+    if (!hl_hash_map_reserve(&c->table))
         return NULL;
     unsigned char *inner = c->inner->ops->malloc(c->inner->ctx, hl_debug_inner_size(size));
     if (inner == NULL)
@@ -244,7 +198,7 @@ static void *debug_malloc(void *ctx, size_t size)
 static void *debug_calloc(void *ctx, size_t nelem, size_t elsize)
 {
     hl_debug_context *c = ctx;
-    if (!table_reserve(c))
+    if (!hl_hash_map_reserve(&c->table))
         return NULL;
     size_t size = nelem * elsize; /* the dispatch layer checked overflow */
     unsigned char *inner = c->inner->ops->calloc(c->inner->ctx, 1, hl_debug_inner_size(size));
@@ -262,7 +216,7 @@ static void *debug_calloc(void *ctx, size_t nelem, size_t elsize)
 static void *debug_realloc(void *ctx, void *block, size_t size)
 {
     hl_debug_context *c = ctx;
-    if (!table_reserve(c))
+    if (!hl_hash_map_reserve(&c->table))
         return NULL;
     hl_debug_block *b = table_find(c, block);
     if (b == NULL || b->freed) {
@@ -272,11 +226,11 @@ static void *debug_realloc(void *ctx, void *block, size_t size)
     hl_debug_check_live(c, b, "realloc");
     size_t old_size = b->size;
     unsigned char *inner =
-        c->inner->ops->realloc(c->inner->ctx, b->data - HEAD_SIZE, hl_debug_inner_size(size));
+        c->inner->ops->realloc(c->inner->ctx, hl_debug_data(b) - HEAD_SIZE, hl_debug_inner_size(size));
     if (inner == NULL)
         return NULL;
     unsigned char *data = inner + HEAD_SIZE;
-    if (data == b->data) {
+    if (data == hl_debug_data(b)) {
         b->size = size;
     } else {
         table_remove(c, b);
@@ -298,7 +252,7 @@ static void debug_free(void *ctx, void *block)
         return;
     }
     hl_debug_check_live(c, b, "free");
-    memset(b->data - HEAD_SIZE, DEAD_BYTE, hl_debug_inner_size(b->size));
+    memset(hl_debug_data(b) - HEAD_SIZE, DEAD_BYTE, hl_debug_inner_size(b->size));
     b->freed = true;
     c->live--;
     quarantine_add(c, b);
@@ -315,15 +269,17 @@ static bool debug_validate(void *ctx, char *why, size_t why_size)
 {
     hl_debug_context *c = ctx;
     size_t live = 0, freed = 0, freed_bytes = 0;
-    for (size_t i = 0; i < c->capacity; i++) {
-        const hl_debug_block *b = &c->table[i];
-        if (b->data == NULL)
+    if (!hl_hash_map_validate(&c->table, why, why_size))
+        return false;
+    for (size_t i = 0; i < hl_hash_map_capacity(&c->table); i++) {
+        const hl_debug_block *b = hl_hash_map_at(&c->table, i);
+        if (b->key == 0)
             continue;
         if (!b->freed) {
             live++;
             const char *damage = hl_debug_live_damage(b);
             if (damage != NULL) {
-                snprintf(why, why_size, "debug: block p=%p of %zu bytes: %s", (void *)b->data,
+                snprintf(why, why_size, "debug: block p=%p of %zu bytes: %s", (void *)hl_debug_data(b),
                          b->size, damage);
                 return false;
             }
@@ -333,16 +289,16 @@ static bool debug_validate(void *ctx, char *why, size_t why_size)
         freed_bytes += hl_debug_inner_size(b->size);
         size_t first = hl_debug_dead_damage(b);
         if (first != hl_debug_inner_size(b->size)) {
-            const unsigned char *byte = b->data - HEAD_SIZE + first;
+            const unsigned char *byte = hl_debug_data(b) - HEAD_SIZE + first;
             snprintf(why, why_size,
                      "debug: freed block p=%p of %zu bytes written after free: "
                      "at p%+ld: 0x%02x, expected 0x%02x",
-                     (void *)b->data, b->size, (long)first - HEAD_SIZE, *byte, DEAD_BYTE);
+                     (void *)hl_debug_data(b), b->size, (long)first - HEAD_SIZE, *byte, DEAD_BYTE);
             return false;
         }
     }
     if (live != c->live || freed != c->quarantine_length || freed_bytes != c->quarantine_bytes ||
-        live + freed != c->count) {
+        live + freed != c->table.count) {
         snprintf(why, why_size, "debug: counters disagree with the table (%zu live, %zu freed)",
                  live, freed);
         return false;
@@ -386,7 +342,7 @@ static void visit_inner(void *inner, size_t usable, void *arg)
     const debug_visit *v = arg;
     const hl_debug_block *b = table_find(v->context, (unsigned char *)inner + HEAD_SIZE);
     if (b != NULL && !b->freed)
-        v->fn(b->data, b->size, v->arg);
+        v->fn(hl_debug_data(b), b->size, v->arg);
 }
 
 static bool debug_visit_blocks(void *ctx, hl_block_visitor fn, void *arg)

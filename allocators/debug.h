@@ -27,6 +27,7 @@
 #define HEAPLAB_ALLOCATOR_DEBUG_H
 
 #include "allocator.h"
+#include "hash_map.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -49,19 +50,29 @@
 
 _Static_assert(HEAD_SIZE % HL_ALLOC_ALIGNMENT == 0, "the head must keep the alignment");
 
-/* One block handed out.  data == NULL marks an empty slot. */
+/* One block handed out: an entry of the table (base/hash_map.h), keyed by
+   its address. */
 typedef struct hl_debug_block {
-    unsigned char *data; /* the address handed out (p) */
-    size_t size;         /* bytes requested */
-    bool freed;          /* in the quarantine, filled with DEAD_BYTE */
+    uint64_t key; /* the address handed out (p); 0 marks an empty entry */
+    size_t size;  /* bytes requested */
+    bool freed;   /* in the quarantine, filled with DEAD_BYTE */
 } hl_debug_block;
+
+static inline uint64_t hl_debug_key(const void *data)
+{
+    return (uint64_t)(uintptr_t)data;
+}
+
+/* The address handed out for the block. */
+static inline unsigned char *hl_debug_data(const hl_debug_block *b)
+{
+    return (unsigned char *)(uintptr_t)b->key;
+}
 
 /* One instance; its invariants are in debug.c's header comment. */
 typedef struct hl_debug_context {
     hl_allocator *inner;        /* first, as allocator.h asks of wrappers; owned */
-    hl_debug_block *table;      /* capacity slots, at most half used */
-    size_t capacity;            /* a power of two */
-    size_t count;               /* used slots: live and freed blocks */
+    hl_hash_map table;          /* hl_debug_block entries: live and freed blocks */
     size_t live;                /* blocks handed out, not yet freed */
     unsigned char **quarantine; /* ring of freed blocks' data pointers */
     size_t quarantine_capacity; /* ring slots; 0: no quarantine */

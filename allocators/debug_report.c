@@ -63,14 +63,14 @@ static bool all_bytes(const unsigned char *start, size_t n, unsigned char byte)
 /* What is wrong with a live block's guards, or NULL. */
 const char *hl_debug_live_damage(const hl_debug_block *b)
 {
-    const unsigned char *head = b->data - HEAD_SIZE;
+    const unsigned char *head = hl_debug_data(b) - HEAD_SIZE;
     if (!all_bytes(head + ID_OFFSET + 1, HEAD_GUARD_SIZE, FORBIDDEN_BYTE))
         return "bad leading pad byte (buffer underrun)";
     if (!known_id(head[ID_OFFSET]))
         return "bad API id (buffer underrun)";
-    if (stored_size(b->data) != b->size)
+    if (stored_size(hl_debug_data(b)) != b->size)
         return "size field overwritten (buffer underrun)";
-    if (!all_bytes(b->data + b->size, TAIL_SIZE, FORBIDDEN_BYTE))
+    if (!all_bytes(hl_debug_data(b) + b->size, TAIL_SIZE, FORBIDDEN_BYTE))
         return "bad trailing pad byte (buffer overrun)";
     return NULL;
 }
@@ -79,7 +79,7 @@ const char *hl_debug_live_damage(const hl_debug_block *b)
    the inner size when the fill is intact. */
 size_t hl_debug_dead_damage(const hl_debug_block *b)
 {
-    return first_other_byte(b->data - HEAD_SIZE, hl_debug_inner_size(b->size), DEAD_BYTE);
+    return first_other_byte(hl_debug_data(b) - HEAD_SIZE, hl_debug_inner_size(b->size), DEAD_BYTE);
 }
 
 /* ---- reports -------------------------------------------------------- */
@@ -117,30 +117,30 @@ static void dump_data(const unsigned char *data, size_t size)
    throughout, so a damaged size field cannot lead the dump astray. */
 static void dump_live(const hl_debug_block *b)
 {
-    const unsigned char *head = b->data - HEAD_SIZE;
+    const unsigned char *head = hl_debug_data(b) - HEAD_SIZE;
     unsigned char id = head[ID_OFFSET];
-    fprintf(stderr, "Debug memory block at address p=%p:", (void *)b->data);
+    fprintf(stderr, "Debug memory block at address p=%p:", (void *)hl_debug_data(b));
     if (known_id(id))
         fprintf(stderr, " API '%c'\n", id);
     else
         fprintf(stderr, " API id 0x%02x *** OUCH (expected 'm', 'c' or 'r')\n", id);
     fprintf(stderr, "    %zu bytes originally requested\n", b->size);
-    if (stored_size(b->data) != b->size)
+    if (stored_size(hl_debug_data(b)) != b->size)
         fprintf(stderr, "    The size field at p-16 reads %llu *** OUCH\n",
-                (unsigned long long)stored_size(b->data));
+                (unsigned long long)stored_size(hl_debug_data(b)));
     dump_pad(head + ID_OFFSET + 1, HEAD_GUARD_SIZE, "p-7", "p", -HEAD_GUARD_SIZE);
     char where[64];
-    snprintf(where, sizeof where, "tail=p+%zu=%p", b->size, (void *)(b->data + b->size));
-    dump_pad(b->data + b->size, TAIL_SIZE, where, "tail", 0);
-    dump_data(b->data, b->size);
+    snprintf(where, sizeof where, "tail=p+%zu=%p", b->size, (void *)(hl_debug_data(b) + b->size));
+    dump_pad(hl_debug_data(b) + b->size, TAIL_SIZE, where, "tail", 0);
+    dump_data(hl_debug_data(b), b->size);
 }
 
 /* The bytes of a quarantined block that are no longer DEAD_BYTE. */
 static void dump_freed(const hl_debug_block *b, size_t first)
 {
-    const unsigned char *start = b->data - HEAD_SIZE;
+    const unsigned char *start = hl_debug_data(b) - HEAD_SIZE;
     size_t n = hl_debug_inner_size(b->size);
-    fprintf(stderr, "Freed memory block at address p=%p:\n", (void *)b->data);
+    fprintf(stderr, "Freed memory block at address p=%p:\n", (void *)hl_debug_data(b));
     fprintf(stderr, "    %zu bytes originally requested\n", b->size);
     if (first == n) {
         fputs("    Its DEADBYTE fill is intact.\n", stderr);
@@ -172,11 +172,11 @@ void hl_debug_check_live(hl_debug_context *c, const hl_debug_block *b, const cha
     const char *damage = hl_debug_live_damage(b);
     if (damage == NULL)
         return;
-    fprintf(stderr, "heaplab debug: %s, found by %s(p=%p)\n", damage, operation, (void *)b->data);
+    fprintf(stderr, "heaplab debug: %s, found by %s(p=%p)\n", damage, operation, (void *)hl_debug_data(b));
     dump_live(b);
     report_done(c);
-    unsigned char id = b->data[ID_OFFSET - HEAD_SIZE];
-    hl_debug_write_guards(b->data, b->size, known_id(id) ? (char)id : 'm');
+    unsigned char id = hl_debug_data(b)[ID_OFFSET - HEAD_SIZE];
+    hl_debug_write_guards(hl_debug_data(b), b->size, known_id(id) ? (char)id : 'm');
 }
 
 /* Ends the report on a freed block, whose fill is then restored so that a
@@ -185,7 +185,7 @@ static void report_freed(hl_debug_context *c, const hl_debug_block *b, size_t fi
 {
     dump_freed(b, first);
     report_done(c);
-    memset(b->data - HEAD_SIZE, DEAD_BYTE, hl_debug_inner_size(b->size));
+    memset(hl_debug_data(b) - HEAD_SIZE, DEAD_BYTE, hl_debug_inner_size(b->size));
 }
 
 void hl_debug_check_freed(hl_debug_context *c, const hl_debug_block *b, const char *operation)
@@ -194,7 +194,7 @@ void hl_debug_check_freed(hl_debug_context *c, const hl_debug_block *b, const ch
     if (first == hl_debug_inner_size(b->size))
         return;
     fprintf(stderr, "heaplab debug: write after free, found by %s(p=%p)\n", operation,
-            (void *)b->data);
+            (void *)hl_debug_data(b));
     report_freed(c, b, first);
 }
 
@@ -214,16 +214,16 @@ void hl_debug_report_bad_pointer(hl_debug_context *c, const char *operation, con
             "heaplab debug: %s(p=%p) of a pointer this allocator did not hand out "
             "(or freed long ago); %s\n",
             operation, p, outcome);
-    for (size_t i = 0; i < c->capacity; i++) {
-        const hl_debug_block *e = &c->table[i];
-        uintptr_t start = (uintptr_t)e->data;
-        if (e->data == NULL || (uintptr_t)p < start - HEAD_SIZE ||
+    for (size_t i = 0; i < hl_hash_map_capacity(&c->table); i++) {
+        const hl_debug_block *e = hl_hash_map_at(&c->table, i);
+        uintptr_t start = (uintptr_t)e->key;
+        if (e->key == 0 || (uintptr_t)p < start - HEAD_SIZE ||
             (uintptr_t)p >= start + e->size + TAIL_SIZE)
             continue;
         long offset = (long)((uintptr_t)p - start);
         fprintf(stderr, "    It points %ld bytes %s the start of the %s block p=%p of %zu bytes.\n",
                 offset < 0 ? -offset : offset, offset < 0 ? "before" : "past",
-                e->freed ? "freed" : "live", (void *)e->data, e->size);
+                e->freed ? "freed" : "live", (void *)hl_debug_data(e), e->size);
     }
     report_done(c);
 }

@@ -28,6 +28,7 @@
  */
 #include "bench.h"
 #include "cli.h"
+#include "tree_nodes.h"
 
 #include <stdio.h>
 
@@ -152,44 +153,7 @@ static void run_gc_traversal(hl_bench_state *state, void *arg)
 
 /* ---- GCBench --------------------------------------------------------------- */
 
-static size_t tree_size(int depth)
-{
-    return ((size_t)1 << (depth + 1)) - 1;
-}
-
-/* Populate(depth, node): top-down; false when memory ran out. */
-static bool populate(hl_runtime *rt, hl_object *cls, int depth, hl_object *node)
-{
-    if (depth <= 0)
-        return true;
-    hl_object *left = hl_instance_new(rt, cls), *right = hl_instance_new(rt, cls);
-    bool ok = left && right;
-    if (ok) {
-        hl_instance_set(rt, node, NODE_NEXT, left);
-        hl_instance_set(rt, node, NODE_PREV, right);
-        ok = populate(rt, cls, depth - 1, left) && populate(rt, cls, depth - 1, right);
-    }
-    hl_xdecref(rt, left);
-    hl_xdecref(rt, right);
-    return ok;
-}
-
-/* MakeTree(depth): bottom-up; NULL when memory ran out. */
-static hl_object *make_tree(hl_runtime *rt, hl_object *cls, int depth)
-{
-    if (depth <= 0)
-        return hl_instance_new(rt, cls);
-    hl_object *left = make_tree(rt, cls, depth - 1);
-    hl_object *right = left ? make_tree(rt, cls, depth - 1) : NULL;
-    hl_object *node = right ? hl_instance_new(rt, cls) : NULL;
-    if (node) {
-        hl_instance_set(rt, node, NODE_NEXT, left);
-        hl_instance_set(rt, node, NODE_PREV, right);
-    }
-    hl_xdecref(rt, left);
-    hl_xdecref(rt, right);
-    return node;
-}
+/* The node builders are workloads/tree_nodes.c's, shared with `heaplab run`. */
 
 /* Returns the nodes built, 0 when memory ran out. */
 uint64_t bench_gcbench(hl_runtime *rt, const bench_gcbench_shape *shape)
@@ -199,14 +163,14 @@ uint64_t bench_gcbench(hl_runtime *rt, const bench_gcbench_shape *shape)
         return 0;
     uint64_t nodes = 0;
     bool ok = true;
-    hl_object *stretch = make_tree(rt, cls, shape->stretch_depth);
+    hl_object *stretch = hl_tree_make(rt, cls, shape->stretch_depth);
     ok = stretch != NULL;
     hl_xdecref(rt, stretch);
-    nodes += tree_size(shape->stretch_depth);
+    nodes += hl_tree_size(shape->stretch_depth);
 
     hl_object *long_lived = ok ? hl_instance_new(rt, cls) : NULL;
-    ok = long_lived && populate(rt, cls, shape->long_lived_depth, long_lived);
-    nodes += tree_size(shape->long_lived_depth);
+    ok = long_lived && hl_tree_populate(rt, cls, shape->long_lived_depth, long_lived);
+    nodes += hl_tree_size(shape->long_lived_depth);
 
     /* array[i] = 1.0 / i for the first half, 0.0 (one shared float) after */
     hl_object *array = ok ? hl_list_new(rt, shape->array_size) : NULL;
@@ -224,21 +188,21 @@ uint64_t bench_gcbench(hl_runtime *rt, const bench_gcbench_shape *shape)
     hl_xdecref(rt, zero);
 
     for (int depth = shape->min_depth; ok && depth <= shape->max_depth; depth += 2) {
-        size_t iterations = 2 * tree_size(shape->stretch_depth) / tree_size(depth);
+        size_t iterations = 2 * hl_tree_size(shape->stretch_depth) / hl_tree_size(depth);
         for (size_t i = 0; ok && i < iterations; i++) {
             hl_object *temp = hl_instance_new(rt, cls);
-            ok = temp && populate(rt, cls, depth, temp);
+            ok = temp && hl_tree_populate(rt, cls, depth, temp);
             hl_xdecref(rt, temp);
         }
         for (size_t i = 0; ok && i < iterations; i++) {
-            hl_object *temp = make_tree(rt, cls, depth);
+            hl_object *temp = hl_tree_make(rt, cls, depth);
             ok = temp != NULL;
             hl_xdecref(rt, temp);
         }
-        nodes += 2 * iterations * tree_size(depth);
+        nodes += 2 * iterations * hl_tree_size(depth);
     }
     /* Both must have survived every collection. */
-    ok = ok && hl_instance_get(long_lived, NODE_NEXT) != NULL &&
+    ok = ok && hl_instance_get(long_lived, HL_TREE_LEFT) != NULL &&
          hl_float_value(hl_list_get(array, 1000)) == 1.0 / 1000;
     hl_xdecref(rt, long_lived);
     hl_xdecref(rt, array);
@@ -248,29 +212,6 @@ uint64_t bench_gcbench(hl_runtime *rt, const bench_gcbench_shape *shape)
 
 /* ---- binary-trees ---------------------------------------------------------- */
 
-/* make_tree(d) = (make_tree(d-1), make_tree(d-1)) if d else (None, None) */
-static hl_object *bottom_up_tree(hl_runtime *rt, int depth)
-{
-    hl_object *node = hl_tuple_new(rt, 2);
-    if (node == NULL || depth == 0)
-        return node;
-    hl_object *left = bottom_up_tree(rt, depth - 1);
-    hl_object *right = left ? bottom_up_tree(rt, depth - 1) : NULL;
-    hl_tuple_set_item(node, 0, left);
-    hl_tuple_set_item(node, 1, right);
-    if (right == NULL) {
-        hl_decref(rt, node);
-        return NULL;
-    }
-    return node;
-}
-
-static uint64_t item_check(const hl_object *node)
-{
-    const hl_object *left = hl_tuple_get(node, 0);
-    return left == NULL ? 1 : 1 + item_check(left) + item_check(hl_tuple_get(node, 1));
-}
-
 /* Returns the sum of every check, as the program prints them; 0 when memory
    ran out.  *nodes: the tuples built. */
 uint64_t bench_binary_trees(hl_runtime *rt, int max_depth, uint64_t *nodes)
@@ -279,29 +220,29 @@ uint64_t bench_binary_trees(hl_runtime *rt, int max_depth, uint64_t *nodes)
     int stretch_depth = max_depth + 1;
     uint64_t total = 0;
     *nodes = 0;
-    hl_object *stretch = bottom_up_tree(rt, stretch_depth);
+    hl_object *stretch = hl_tree_tuples(rt, stretch_depth);
     if (stretch == NULL)
         return 0;
-    total += item_check(stretch);
+    total += hl_tree_tuples_check(stretch);
     hl_decref(rt, stretch);
-    hl_object *long_lived = bottom_up_tree(rt, max_depth);
+    hl_object *long_lived = hl_tree_tuples(rt, max_depth);
     if (long_lived == NULL)
         return 0;
-    *nodes += tree_size(stretch_depth) + tree_size(max_depth);
+    *nodes += hl_tree_size(stretch_depth) + hl_tree_size(max_depth);
     for (int depth = min_depth; depth <= max_depth; depth += 2) {
         uint64_t iterations = (uint64_t)1 << (max_depth - depth + min_depth);
         for (uint64_t i = 0; i < iterations; i++) {
-            hl_object *tree = bottom_up_tree(rt, depth);
+            hl_object *tree = hl_tree_tuples(rt, depth);
             if (tree == NULL) {
                 hl_decref(rt, long_lived);
                 return 0;
             }
-            total += item_check(tree);
+            total += hl_tree_tuples_check(tree);
             hl_decref(rt, tree);
         }
-        *nodes += iterations * tree_size(depth);
+        *nodes += iterations * hl_tree_size(depth);
     }
-    total += item_check(long_lived);
+    total += hl_tree_tuples_check(long_lived);
     hl_decref(rt, long_lived);
     return total;
 }
@@ -309,65 +250,65 @@ uint64_t bench_binary_trees(hl_runtime *rt, int max_depth, uint64_t *nodes)
 /* The checks binary-trees prints sum to this for every depth. */
 uint64_t bench_binary_trees_expected(int max_depth)
 {
-    uint64_t total = tree_size(max_depth + 1) + tree_size(max_depth);
+    uint64_t total = hl_tree_size(max_depth + 1) + hl_tree_size(max_depth);
     for (int depth = 4; depth <= max_depth; depth += 2)
-        total += ((uint64_t)1 << (max_depth - depth + 4)) * tree_size(depth);
+        total += ((uint64_t)1 << (max_depth - depth + 4)) * hl_tree_size(depth);
     return total;
 }
 
 /* ---- whole-program benchmarks ---------------------------------------------- */
 
-static void program_counters(hl_bench_state *state, hl_runtime *rt, const bench_rss *rss,
-                             uint64_t nodes)
+/* One whole run of a program on rt: the nodes it built, 0 when it failed
+   (out of memory, or its own check). */
+typedef uint64_t (*program_fn)(hl_runtime *rt, const bench_case *c);
+
+static uint64_t gcbench_program(hl_runtime *rt, const bench_case *c)
 {
+    return bench_gcbench(rt, c->data);
+}
+
+static uint64_t binary_trees_program(hl_runtime *rt, const bench_case *c)
+{
+    int depth = (int)c->param;
+    uint64_t nodes;
+    return bench_binary_trees(rt, depth, &nodes) == bench_binary_trees_expected(depth) ? nodes
+                                                                                       : 0;
+}
+
+/* Times whole runs of the program, then reports its nodes, peak RSS and the
+   collector's counters. */
+static void run_program(hl_bench_state *state, const bench_case *c, program_fn program,
+                        const char *failure)
+{
+    bench_rss rss;
+    bench_rss_start(&rss);
+    hl_runtime *rt = bench_runtime(state, c);
+    if (rt == NULL)
+        return;
+    uint64_t nodes = 0;
+    bench_perf perf;
+    bench_perf_begin(&perf);
+    while (hl_bench_keep_running(state))
+        if ((nodes = program(rt, c)) == 0) {
+            hl_bench_skip(state, failure);
+            break;
+        }
+    bench_perf_end(&perf, state, (double)nodes * (double)hl_bench_iterations_done(state));
     hl_bench_counter(state, "nodes", (double)nodes, HL_COUNTER_DEFAULT);
-    hl_bench_counter(state, "peak_rss_kib", (double)bench_rss_peak_kib(rss),
+    hl_bench_counter(state, "peak_rss_kib", (double)bench_rss_peak_kib(&rss),
                      HL_COUNTER_DEFAULT);
     bench_gc_counters(state, rt);
+    hl_runtime_destroy(rt, NULL);
 }
 
 static void run_gcbench(hl_bench_state *state, void *arg)
 {
-    const bench_case *c = arg;
-    const bench_gcbench_shape *shape = c->data;
-    bench_rss rss;
-    bench_rss_start(&rss);
-    hl_runtime *rt = bench_runtime(state, c);
-    if (rt == NULL)
-        return;
-    uint64_t nodes = 0;
-    bench_perf perf;
-    bench_perf_begin(&perf);
-    while (hl_bench_keep_running(state))
-        if ((nodes = bench_gcbench(rt, shape)) == 0) {
-            hl_bench_skip(state, "out of memory, or the long-lived data was lost");
-            break;
-        }
-    bench_perf_end(&perf, state, (double)nodes * (double)hl_bench_iterations_done(state));
-    program_counters(state, rt, &rss, nodes);
-    hl_runtime_destroy(rt, NULL);
+    run_program(state, arg, gcbench_program, "out of memory, or the long-lived data was lost");
 }
 
 static void run_binary_trees(hl_bench_state *state, void *arg)
 {
-    const bench_case *c = arg;
-    int depth = (int)c->param;
-    bench_rss rss;
-    bench_rss_start(&rss);
-    hl_runtime *rt = bench_runtime(state, c);
-    if (rt == NULL)
-        return;
-    uint64_t nodes = 0;
-    bench_perf perf;
-    bench_perf_begin(&perf);
-    while (hl_bench_keep_running(state))
-        if (bench_binary_trees(rt, depth, &nodes) != bench_binary_trees_expected(depth)) {
-            hl_bench_skip(state, "out of memory, or a wrong check sum");
-            break;
-        }
-    bench_perf_end(&perf, state, (double)nodes * (double)hl_bench_iterations_done(state));
-    program_counters(state, rt, &rss, nodes);
-    hl_runtime_destroy(rt, NULL);
+    run_program(state, arg, binary_trees_program, "out of memory, or a wrong check sum");
 }
 
 const bench_gcbench_shape bench_gcbench_full = {18, 16, 500000, 4, 16};

@@ -29,7 +29,9 @@
 #   raw/perf-*.csv        perf stat of whole processes, where counters exist
 #   raw/design.jsonl      `heaplab run` lines: every workload on every
 #                         collector (and generational=3.13, CPython's
-#                         default again), on freelist_pool and malloc
+#                         default again, and the incremental variants
+#                         markall, eager and eager,noaging), on
+#                         freelist_pool and malloc
 #   raw/timelines/WORKLOAD-GC.csv.gz  their timelines on freelist_pool
 #                         (samples, pauses, MMU curve; harness/run.c)
 #   machine.json, results.csv, README.md, *.svg    (bench/report.py)
@@ -215,7 +217,12 @@ if part design; then
     : >"$raw/design-failed.txt"
     rm -rf "$raw/timelines"
     mkdir -p "$raw/timelines"
-    design_gcs="$("$BIN" list --names | awk '$1 == "collector" && $3 == "available" {print $2}') generational=3.13"
+    # Every collector on its defaults, then the variants the design table
+    # compares: CPython's own generational (3.13) and incremental marking
+    # (markall: one marking step, as 3.14.0), and eager (the variant that
+    # keeps the pauses without the backlog) with and without its aging space.
+    design_gcs="$("$BIN" list --names | awk '$1 == "collector" && $3 == "available" {print $2}')"
+    design_gcs="$design_gcs generational=3.13 incremental=markall incremental=eager incremental=eager,noaging"
     for w in $("$BIN" run --list | awk '{print $1}'); do
         size=()
         if [ -n "$QUICK" ]; then

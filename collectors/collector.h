@@ -57,9 +57,13 @@
  * is_finalized, set_finalized, reset_object, for_each, collect, freeze,
  * unfreeze, freeze_count.  Its per-object state (tracked bit, finalized bit,
  * gc_refs during a collection) lives where it chooses: a header of its own
- * (header_size 16 without list links) or spare bits of the object (the
- * object header has none today: adding a word to hl_object is the measured
- * decision such a collector brings).  Further:
+ * (header_size 16 without list links) or, with header_size 0, the top byte
+ * of the refcount word (object.h), as ft does.  A header-less collector's
+ * tracked state is then HL_REF_TRACKED and its finalized state
+ * HL_REF_FINALIZED: the object model tests TRACKED inline when a container
+ * dies (before calling untrack), and a word it has just set to a bare count
+ * (a new object, or one reused from a free list) is untracked and not
+ * finalized without a call to reset_object.  Further:
  *   - it wraps its collection in hl_gc_run_begin / hl_gc_run_end (re-entry
  *     guard, gc callbacks, statistics, free lists);
  *   - the shared garbage phases (hl_gc_handle_garbage) take the unreachable
@@ -274,6 +278,10 @@ struct hl_collector {
     hl_gc_callback callbacks[HL_GC_MAX_CALLBACKS]; /* gc.callbacks */
     size_t callback_count;
     void (*stressed_on_alloc)(void *ctx); /* NAME=stress: the collector's own on_alloc */
+    hl_gc_head *young;    /* &base->space[0] when track and untrack are the
+                             default slots and no SPARE_BITS (none, stw,
+                             generational): the object model then links and
+                             unlinks inline, below; NULL: through ops */
 };
 
 /*
@@ -323,6 +331,49 @@ static inline void hl_collector_reset_object(hl_collector *c, hl_object *op)
         *hl_gc_head_of(op) = (hl_gc_head){0};
     else
         c->ops.reset_object(c->ctx, op);
+}
+
+/*
+ * Tracking, as the object model does it: the default track and untrack
+ * slots inline, for the collectors that keep them and no spare bits
+ * (c->young set), with one unlikely branch to the slots for the others.
+ * Every container takes this path at birth and death, so it is written out
+ * here rather than reached through two calls, and it leans on what such a
+ * collector's words hold outside a collection: next is a bare address (no
+ * spare bits; UNREACHABLE is set only inside move_unreachable), a list
+ * head's prev too, and an untracked object's prev holds only flags.  The
+ * flags of a neighbour's prev are kept.
+ */
+static inline void hl_collector_track(hl_collector *c, hl_object *op)
+{
+    hl_gc_head *list = c->young;
+    c->tracked++;
+    if (__builtin_expect(list == NULL, 0)) {
+        c->ops.track(c->ctx, op);
+        return;
+    }
+    hl_gc_head *gc = hl_gc_head_of(op);
+    hl_gc_head *last = (hl_gc_head *)list->prev;
+    gc->prev |= (uintptr_t)last;
+    gc->next = (uintptr_t)list;
+    last->next = (uintptr_t)gc;
+    list->prev = (uintptr_t)gc;
+}
+
+static inline void hl_collector_untrack(hl_collector *c, hl_object *op)
+{
+    c->tracked--;
+    if (__builtin_expect(c->young == NULL, 0)) {
+        c->ops.untrack(c->ctx, op);
+        return;
+    }
+    hl_gc_head *gc = hl_gc_head_of(op);
+    hl_gc_head *prev = (hl_gc_head *)(gc->prev & HL_GC_PREV_MASK);
+    hl_gc_head *next = (hl_gc_head *)gc->next;
+    prev->next = (uintptr_t)next;
+    next->prev = (next->prev & ~HL_GC_PREV_MASK) | (uintptr_t)prev;
+    gc->next = 0;
+    gc->prev &= HL_GC_PREV_FINALIZED; /* CPython keeps only this bit */
 }
 
 #endif /* HEAPLAB_COLLECTOR_H */

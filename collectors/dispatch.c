@@ -196,6 +196,8 @@ hl_collector *hl_collector_open(const char *spec, hl_runtime *rt, char *err, siz
         return NULL;
     }
     c->lists = !(c->ops.flags & HL_GC_WALKS_HEAP);
+    bool default_tracking = found->track == NULL && found->untrack == NULL &&
+                            !(found->flags & HL_GC_SPARE_BITS);
     hl_gc_base *base = c->ctx = calloc(1, c->ops.state_size);
     if (base == NULL) {
         snprintf(err, err_size, "out of memory");
@@ -208,6 +210,8 @@ hl_collector *hl_collector_open(const char *spec, hl_runtime *rt, char *err, siz
     for (int g = 0; g < HL_GC_GENERATIONS; g++)
         hl_gc_list_init(&base->space[g]);
     hl_gc_list_init(&base->permanent);
+    if (default_tracking && c->lists)
+        c->young = &base->space[0]; /* the default slots, inline (collector.h) */
 
     const char *arg = eq ? eq + 1 : NULL;
     if (arg && strcmp(arg, "stress") == 0 && (c->ops.flags & HL_GC_AUTOMATIC)) {

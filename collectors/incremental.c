@@ -39,7 +39,8 @@
  * live heap.  Here the marking goes through the grey list and each
  * collection marks at most its work balance, so a scan's marking spreads
  * over as many collections as it needs (`incremental=markall` restores the
- * single step).  Marking needs no write barrier: it only decides what this
+ * single step).  The grey objects are the head of the visited space, so
+ * the rest of a collection never walks them.  Marking needs no write barrier: it only decides what this
  * scan will not trial-delete, and trial deletion stays correct for any set,
  * so a mutation during marking can only delay garbage to the next scan.
  *
@@ -67,477 +68,51 @@
  *      as fast as new ones are kept (a cache turning over); the balance
  *      caps its heap share by the same count (assess_work says why), and
  *      marking and the pending slice spend it, while young and aging are
- *      not charged to it (select_eager says why).
+ *      not charged to it (select_eager says why);
+ *   4. threshold0 is 1000 by default, not 2000: young garbage waits for
+ *      at most one threshold0 of new containers, so the backlog's peak is
+ *      about threshold0's worth of young garbage — request_cycles' 2 500
+ *      objects at 2000 (2.7x generational's at 700), 1 250 at 1000.  The
+ *      pause and the GC time do not grow with it: an increment's work
+ *      (young, aging, the heap share) scales with threshold0, and so does
+ *      the mutator time between increments;
+ *   5. the marking is charged one unit per object and per reference it
+ *      follows, and stops inside a container when the budget runs out, to
+ *      resume there next time (incremental_mark.c): blackening a cache of
+ *      100 000 entries was one unit and a 10 ms pause;
+ *   6. pending slices are taken only once the marking is done: a slice's
+ *      closure taken before it runs through every live structure the
+ *      marking has not reached yet, a whole cache in one increment.
  * (`eager,noaging` keeps 1 without 2, to measure what each one buys.)
  * With that trigger young and aging each hold at most about threshold0
  * objects, so a pause stays that of about 2 x threshold0 objects plus one
  * increment, whatever the heap size.
  *
  * Configuration: "incremental" is 3.14.0's (threshold0 2000, threshold1 10,
- * threshold2 unused); "incremental=A,B,..." takes comma-separated items:
- * up to three numbers for the thresholds, in order, and the words `eager`,
- * `noaging` (with eager) and `markall`.  threshold0 = 0 turns automatic
- * collection off.
+ * threshold2 unused; eager's threshold0 1000); "incremental=A,B,..." takes
+ * comma-separated items: up to three numbers for the thresholds, in order,
+ * and the words `eager`, `noaging` (with eager) and `markall`.
+ * threshold0 = 0 turns automatic collection off.
  *
- * Per object, in the spare bits of hl_gc_head.next (collector.h), so the
- * header stays CPython's 16 bytes:
- *
- *     bit 1      its space: 0 or 1, compared with `visited`
- *     bits 2..3  its kind: YOUNG, AGING or GREY (on the young list) or OLD
- *
- *     base.space[0]  the young list:  [ GREY ... | YOUNG and AGING ... ]
- *     base.space[1]  old[0]           (the lists the layer knows, so its
- *     base.space[2]  old[1]            reclaim and list checks see every
- *     base.permanent gc.freeze()       tracked object)
- *
- * Grey objects are a prefix of the young list (shading inserts at its
- * head, tracking appends at its tail), so the marking pops them from the
- * head and a collection takes the rest.  In the set being collected the
- * kind says where a survivor goes: AGING (eager's young survivors) back to
- * the young list as aging, OLD to the visited space.
- *
- * Invariants (checked by inc_validate):
- *   - old[i] members are kind OLD with space bit i; young-list members are
- *     a GREY prefix with the visited bit, then YOUNG and AGING with the
- *     pending bit (1 - visited); permanent members are OLD with the
- *     visited bit; AGING appears only under `eager`;
- *   - young_members is the number of YOUNG objects on the young list;
- *   - in phase MARK under eager, no object is grey.
- * Outside a collection no object is on any other list; the layer checks
- * each list's links, so no object is on two.
+ * The files: this one the slots; incremental_state.h the state, the bits
+ * and the invariants; incremental_mark.c the marking from the roots;
+ * incremental_scan.c the choice of each collection's set and what follows
+ * it.
  */
 #include "collector_registry.h"
-#include "gc_core.h"
+#include "incremental_state.h"
 #include "parse.h"
-#include "runtime.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define GENERATIONS HL_GC_GENERATIONS
-#define SCAN_RATE_DIVISOR 10 /* threshold1 10 scans 1% of the heap per increment */
-#define THRESHOLD_MAX ((size_t)1 << 40)
-
-/* The spare bits of next. */
-#define SPACE_BIT ((uintptr_t)2)
-#define KIND_SHIFT 2
-#define KIND_MASK ((uintptr_t)0xc)
-
-/* OLD is 0: a head whose spare bits nobody set reads as an old object,
-   which no count follows. */
-enum kind { OLD, YOUNG, AGING, GREY };
-
-typedef enum scan_phase {
-    PHASE_MARK,   /* the scan has not marked from the roots yet */
-    PHASE_COLLECT /* roots pushed; increments take from the pending space */
-} scan_phase;
-
-/* What the running collection does, for finish(). */
-typedef enum step_kind {
-    STEP_SKIPPED,   /* a negative balance: nothing collected */
-    STEP_MARK,      /* CPython's marking step: nothing collected */
-    STEP_YOUNG,     /* gc.collect(0) */
-    STEP_INCREMENT, /* young (and aging) plus a slice of the pending space */
-    STEP_FULL       /* everything */
-} step_kind;
-
-typedef struct inc_state {
-    hl_gc_base base;         /* space[0] young, space[1..2] old[0..1] */
-    unsigned visited;        /* the visited space, 0 or 1 */
-    scan_phase phase;
-    step_kind step;          /* what the running collection turned out to be */
-    bool eager;              /* the variant: see above */
-    bool aging;              /* eager's second mechanism (off: `noaging`) */
-    bool mark_all;           /* CPython's one-step marking */
-    size_t young_members;    /* YOUNG objects on the young list */
-    size_t young_count;      /* allocations minus deallocations since the last
-                                young collection or increment (>= 0) */
-    const size_t *trigger;   /* compared with threshold0: &young_count, or
-                                eager's &young_members */
-    size_t heap_size;        /* containers allocated minus freed */
-    size_t space_count[2];   /* young collections since the space was visited
-                                (gc.get_count()'s second and third entries) */
-    size_t threshold[GENERATIONS];
-    long long work_to_do;    /* the balance, see above */
-} inc_state;
-
-/* ---- the bits ------------------------------------------------------------ */
-
-static inline unsigned space_of(const hl_gc_head *gc)
-{
-    return (gc->next & SPACE_BIT) != 0;
-}
-
-static inline unsigned kind_of(const hl_gc_head *gc)
-{
-    return (unsigned)((gc->next & KIND_MASK) >> KIND_SHIFT);
-}
-
-static inline void set_bits(hl_gc_head *gc, unsigned kind, unsigned space)
-{
-    gc->next = (gc->next & ~HL_GC_NEXT_SPARE) | (uintptr_t)kind << KIND_SHIFT |
-               (space ? SPACE_BIT : 0);
-}
-
-static inline unsigned pending_space(const inc_state *s)
-{
-    return s->visited ^ 1;
-}
-
-static inline hl_gc_head *young_list(inc_state *s)
-{
-    return &s->base.space[0];
-}
-
-static inline hl_gc_head *old_list(inc_state *s, unsigned space)
-{
-    return &s->base.space[1 + space];
-}
-
-/* Only the young list holds YOUNG objects: leaving it keeps the count. */
-static inline void leave(inc_state *s, hl_gc_head *gc)
-{
-    if (kind_of(gc) == YOUNG)
-        s->young_members--;
-}
-
-/* Moves a list's members, retagged, to the end of `to`. */
-static void retag_merge(hl_gc_head *from, hl_gc_head *to, unsigned kind, unsigned space)
-{
-    for (hl_gc_head *gc = hl_gc_list_next(from); gc != from; gc = hl_gc_list_next(gc))
-        set_bits(gc, kind, space);
-    hl_gc_list_merge(from, to);
-}
-
-/* ---- marking alive ------------------------------------------------------- */
-
-/* Inserts gc at the head of the young list: the grey prefix. */
-static void push_grey(inc_state *s, hl_gc_head *gc)
-{
-    hl_gc_head *head = young_list(s), *first = hl_gc_list_next(head);
-    hl_gc_set_prev(gc, head);
-    hl_gc_set_next(gc, first);
-    hl_gc_set_prev(first, gc);
-    hl_gc_set_next(head, gc);
-}
-
-/* An object not yet in the visited space goes grey: alive, to be followed. */
-static void shade(inc_state *s, hl_object *op)
-{
-    if (!hl_is_container(op) || hl_gc_head_of(op)->next == 0)
-        return;
-    hl_gc_head *gc = hl_gc_head_of(op);
-    if (space_of(gc) == s->visited)
-        return; /* visited, grey, permanent, or in the set */
-    leave(s, gc);
-    hl_gc_list_remove(gc);
-    push_grey(s, gc);
-    set_bits(gc, GREY, s->visited);
-}
-
-static void shade_root(hl_object *op, void *arg)
-{
-    shade(arg, op);
-}
-
-static int visit_shade(hl_object *op, void *arg)
-{
-    shade(arg, op);
-    return 0;
-}
-
-static void shade_frames(inc_state *s)
-{
-    hl_object_stack *frames = &s->base.rt->frames;
-    for (size_t i = 0; i < frames->count; i++)
-        shade(s, frames->items[i]);
-}
-
-static bool has_grey(inc_state *s)
-{
-    hl_gc_head *first = hl_gc_list_next(young_list(s));
-    return first != young_list(s) && kind_of(first) == GREY;
-}
-
-/* Blackens up to `budget` grey objects: each moves to the visited space and
-   its referents go grey.  Returns how many it blackened. */
-static size_t mark_step(inc_state *s, size_t budget)
-{
-    size_t n = 0;
-    while (n < budget && has_grey(s)) {
-        hl_gc_head *gc = hl_gc_list_next(young_list(s));
-        hl_gc_list_move(gc, old_list(s, s->visited));
-        set_bits(gc, OLD, s->visited);
-        hl_object *op = hl_object_of(gc);
-        op->type->traverse(op, visit_shade, s);
-        n++;
-    }
-    return n;
-}
-
-/* ---- choosing the set ---------------------------------------------------- */
-
-/* Moves the young list's YOUNG members (and its AGING ones when
-   `with_aging`) into the set, in the visited space: young ones tagged
-   `young_to`, aging ones OLD.  Returns how many. */
-static size_t take_young(inc_state *s, hl_gc_head *set, unsigned young_to, bool with_aging)
-{
-    hl_gc_head *head = young_list(s), *gc = hl_gc_list_next(head);
-    while (gc != head && kind_of(gc) == GREY)
-        gc = hl_gc_list_next(gc);
-    if (gc == head)
-        return 0;
-    size_t n = 0;
-    if (!with_aging && s->aging) {
-        for (hl_gc_head *next; gc != head; gc = next) {
-            next = hl_gc_list_next(gc);
-            if (kind_of(gc) != YOUNG)
-                continue;
-            hl_gc_list_move(gc, set);
-            set_bits(gc, young_to, s->visited);
-            n++;
-        }
-        s->young_members = 0;
-        return n;
-    }
-    for (hl_gc_head *p = gc; p != head; p = hl_gc_list_next(p), n++)
-        set_bits(p, kind_of(p) == YOUNG ? young_to : OLD, s->visited);
-    /* Splice [gc .. tail] onto the set. */
-    hl_gc_head *before = hl_gc_list_prev(gc), *tail = hl_gc_list_prev(head);
-    hl_gc_set_next(before, head);
-    hl_gc_set_prev(head, before);
-    hl_gc_head *set_tail = hl_gc_list_prev(set);
-    hl_gc_set_next(set_tail, gc);
-    hl_gc_set_prev(gc, set_tail);
-    hl_gc_set_next(tail, set);
-    hl_gc_set_prev(set, tail);
-    s->young_members = 0;
-    return n;
-}
-
-typedef struct closure {
-    inc_state *s;
-    hl_gc_head *set;
-} closure;
-
-static int visit_pull(hl_object *op, void *arg)
-{
-    closure *c = arg;
-    if (hl_is_container(op) && hl_gc_head_of(op)->next != 0) {
-        hl_gc_head *gc = hl_gc_head_of(op);
-        if (space_of(gc) != c->s->visited) {
-            leave(c->s, gc);
-            hl_gc_list_move(gc, c->set);
-            set_bits(gc, OLD, c->s->visited);
-        }
-    }
-    return 0;
-}
-
-/* Takes the first pending object and everything it reaches in the pending
-   space (young and aging are in the set already, so the closure never runs
-   through them).  Returns how many. */
-static size_t take_closure(inc_state *s, hl_gc_head *set)
-{
-    hl_gc_head *gc = hl_gc_list_next(old_list(s, pending_space(s)));
-    hl_gc_list_move(gc, set);
-    set_bits(gc, OLD, s->visited);
-    closure c = {s, set};
-    size_t n = 0;
-    for (; gc != set; gc = hl_gc_list_next(gc), n++) {
-        hl_object *op = hl_object_of(gc);
-        op->type->traverse(op, visit_pull, &c);
-    }
-    return n;
-}
-
-/* CPython's assess_work_to_do: new objects (net allocations) plus a share
-   of the heap, at most twice the new objects.  Eager caps the share by
-   what the young list holds instead: where old objects die as fast as new
-   ones are kept the net count stays near zero and the old space, where
-   the replaced objects' cycles wait, would hardly be scanned. */
-static long long assess_work(inc_state *s)
-{
-    size_t scale = s->threshold[1] < 2 ? 2 : s->threshold[1];
-    long long fresh = (long long)s->young_count;
-    long long share = (long long)(s->heap_size / SCAN_RATE_DIVISOR / scale);
-    long long cap = 2 * (long long)*s->trigger;
-    if (share > cap)
-        share = cap;
-    s->young_count = 0;
-    return fresh + share;
-}
-
-static size_t budget_of(long long work)
-{
-    return work > 0 ? (size_t)work : 0;
-}
-
-static size_t take_slice(inc_state *s, hl_gc_head *set)
-{
-    hl_gc_head *pending = old_list(s, pending_space(s));
-    size_t size = 0;
-    while ((long long)size < s->work_to_do && !hl_gc_list_is_empty(pending))
-        size += take_closure(s, set);
-    s->work_to_do -= (long long)size;
-    return size;
-}
-
-/* The increment as CPython schedules it.  Returns the objects marked. */
-static size_t select_increment(inc_state *s, hl_gc_head *set)
-{
-    s->work_to_do += assess_work(s);
-    if (s->work_to_do < 0) {
-        s->step = STEP_SKIPPED;
-        return 0;
-    }
-    size_t marked;
-    if (s->phase == PHASE_MARK) {
-        s->step = STEP_MARK;
-        if (!has_grey(s))
-            hl_roots_for_each(s->base.rt, shade_root, s);
-        marked = mark_step(s, s->mark_all ? SIZE_MAX : budget_of(s->work_to_do));
-        s->work_to_do -= (long long)marked;
-        if (!has_grey(s))
-            s->phase = PHASE_COLLECT;
-        return marked; /* the marking step collects nothing */
-    }
-    s->step = STEP_INCREMENT;
-    shade_frames(s);
-    marked = mark_step(s, s->mark_all ? SIZE_MAX : budget_of(s->work_to_do));
-    s->work_to_do -= (long long)marked;
-    s->work_to_do -= (long long)take_young(s, set, OLD, true);
-    take_slice(s, set);
-    return marked;
-}
-
-/* The eager variant: young and aging always, whatever the balance, and
-   neither charged to it.  CPython charges the young list, whose length is
-   the survivors since the last collection while the balance grows by the
-   net allocations: where old objects die by reference counting as fast as
-   new ones are kept (a cache turning over), the young list outgrows what
-   the balance gains and the old space is never scanned. */
-static size_t select_eager(inc_state *s, hl_gc_head *set)
-{
-    s->step = STEP_INCREMENT;
-    s->work_to_do += assess_work(s);
-    if (s->phase == PHASE_MARK) {
-        hl_roots_for_each(s->base.rt, shade_root, s);
-        s->phase = PHASE_COLLECT;
-    } else {
-        shade_frames(s);
-    }
-    take_young(s, set, s->aging ? AGING : OLD, true);
-    size_t marked = mark_step(s, s->mark_all ? SIZE_MAX : budget_of(s->work_to_do));
-    s->work_to_do -= (long long)marked;
-    take_slice(s, set);
-    return marked;
-}
-
-/* Fills `set` for a collection of `generation`; returns the objects marked. */
-static size_t select_set(inc_state *s, int generation, hl_gc_head *set)
-{
-    switch (generation) {
-    case 0:
-        s->step = STEP_YOUNG;
-        s->young_count = 0;
-        s->space_count[s->visited]++;
-        take_young(s, set, s->aging ? AGING : OLD, false); /* aging stays */
-        return 0;
-    case 1:
-        return s->eager ? select_eager(s, set) : select_increment(s, set);
-    default:
-        s->step = STEP_FULL;
-        retag_merge(young_list(s), set, OLD, s->visited); /* grey included */
-        retag_merge(old_list(s, 0), set, OLD, s->visited);
-        retag_merge(old_list(s, 1), set, OLD, s->visited);
-        s->young_members = 0;
-        s->young_count = 0;
-        s->space_count[0] = s->space_count[1] = 0;
-        return 0;
-    }
-}
-
-/* ---- after the collection ------------------------------------------------ */
-
-/* The scan is complete: the visited space becomes the pending one. */
-static void complete_scan(inc_state *s)
-{
-    unsigned v = s->visited;
-    while (has_grey(s)) { /* marked but not followed: alive all the same */
-        hl_gc_head *gc = hl_gc_list_next(young_list(s));
-        hl_gc_list_move(gc, old_list(s, v));
-        set_bits(gc, OLD, v);
-    }
-    if (hl_gc_list_is_empty(&s->base.permanent)) {
-        /* Permanent members must stay in the visited space, so the bit can
-           flip only while there are none. */
-        s->visited = v ^ 1;
-        hl_gc_head *young = young_list(s);
-        for (hl_gc_head *gc = hl_gc_list_next(young); gc != young; gc = hl_gc_list_next(gc))
-            set_bits(gc, kind_of(gc), v);
-    } else {
-        retag_merge(old_list(s, v), old_list(s, v ^ 1), OLD, v ^ 1);
-    }
-    s->work_to_do = 0;
-    s->phase = PHASE_MARK;
-}
-
-/* Survivors of the set, the resurrected, the uncollectable and weakrefs
-   whose callbacks ran all arrive on `survivors`; each joins the visited
-   space, or the young list as aging (eager's young survivors). */
-static void finish(inc_state *s, hl_gc_head *survivors)
-{
-    unsigned v = s->visited;
-    hl_gc_head *next;
-    for (hl_gc_head *gc = hl_gc_list_next(survivors); gc != survivors; gc = next) {
-        next = hl_gc_list_next(gc);
-        if (space_of(gc) != v) /* a weakref pulled in from outside the set */
-            leave(s, gc);
-        if (space_of(gc) == v && kind_of(gc) == AGING) {
-            hl_gc_list_move(gc, young_list(s));
-            set_bits(gc, AGING, v ^ 1);
-        } else {
-            hl_gc_list_move(gc, old_list(s, v));
-            set_bits(gc, OLD, v);
-        }
-    }
-    if (s->step == STEP_FULL ||
-        (s->step == STEP_INCREMENT && hl_gc_list_is_empty(old_list(s, v ^ 1))))
-        complete_scan(s);
-}
-
-/* One collection: hl_gc_run's phases, with the choice of the set and the
-   filing of survivors inside the pause. */
-static size_t collect(inc_state *s, int generation)
-{
-    hl_gc_outcome out;
-    if (!hl_gc_run_begin(&s->base, generation, &out))
-        return 0;
-    bool full = generation == 2;
-    hl_gc_head set, survivors, unreachable;
-    hl_gc_list_init(&set);
-    hl_gc_list_init(&survivors);
-    size_t marked = select_set(s, generation, &set);
-    out.visited = hl_gc_deduce_unreachable(&set, &unreachable);
-    size_t unreachable_count = hl_gc_list_size(&unreachable);
-    out.reachable = out.visited - unreachable_count -
-                    hl_gc_untrack_atomic(s->base.rt, &set, full);
-    hl_gc_list_merge(&set, &survivors);
-    if (unreachable_count)
-        out.found = hl_gc_handle_garbage(&s->base, &unreachable, &survivors, &out);
-    finish(s, &survivors);
-    out.visited += marked;
-    hl_gc_run_end(&s->base, generation, full, &out);
-    return out.found;
-}
-
 /* ---- the slots ------------------------------------------------------------ */
 
-static bool parse_config(const char *arg, inc_state *s, bool *no_aging)
+static bool parse_config(const char *arg, inc_state *s, bool *no_aging, bool *thresholds_given)
 {
     char item[32];
     int numbers = 0;
+    *thresholds_given = false;
     for (const char *p = arg;; p++) {
         const char *end = strchr(p, ',');
         size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -554,6 +129,8 @@ static bool parse_config(const char *arg, inc_state *s, bool *no_aging)
         else if (numbers >= GENERATIONS ||
                  !hl_parse_size(item, 0, THRESHOLD_MAX, &s->threshold[numbers++]))
             return false;
+        else
+            *thresholds_given = true;
         if (end == NULL)
             return true;
         p = end;
@@ -563,10 +140,10 @@ static bool parse_config(const char *arg, inc_state *s, bool *no_aging)
 static bool inc_configure(void *ctx, const char *arg, char *error, size_t error_size)
 {
     inc_state *s = ctx;
-    bool no_aging = false;
+    bool no_aging = false, thresholds_given = false;
     s->threshold[0] = 2000;
     s->threshold[1] = 10;
-    if (arg && !parse_config(arg, s, &no_aging)) {
+    if (arg && !parse_config(arg, s, &no_aging, &thresholds_given)) {
         snprintf(error, error_size,
                  "expected comma-separated items: up to three thresholds (digits only), "
                  "eager, noaging, markall; or stress; not '%s'",
@@ -577,6 +154,8 @@ static bool inc_configure(void *ctx, const char *arg, char *error, size_t error_
         snprintf(error, error_size, "noaging applies to eager only, in '%s'", arg);
         return false;
     }
+    if (s->eager && !thresholds_given)
+        s->threshold[0] = EAGER_THRESHOLD0;
     s->aging = s->eager && !no_aging;
     s->trigger = s->eager ? &s->young_members : &s->young_count;
     return true;
@@ -593,6 +172,9 @@ static void inc_track(void *ctx, hl_object *op)
 
 static void inc_untrack(void *ctx, hl_object *op)
 {
+    inc_state *s = ctx;
+    if (hl_unlikely(hl_gc_head_of(op) == s->partial))
+        s->partial = NULL;
     leave(ctx, hl_gc_head_of(op));
     hl_gc_unlink(op);
 }
@@ -604,7 +186,7 @@ static void inc_on_alloc(void *ctx)
     s->young_count++;
     if (hl_unlikely(*s->trigger > s->threshold[0] && s->threshold[0] && s->base.enabled &&
                     !hl_gc_is_collecting(&s->base)))
-        collect(s, 1);
+        hl_incremental_collect(s, 1);
 }
 
 static void inc_on_dealloc(void *ctx)
@@ -624,7 +206,7 @@ static int inc_stress_generation(void *ctx)
 
 static size_t inc_collect(void *ctx, int generation)
 {
-    return collect(ctx, generation);
+    return hl_incremental_collect(ctx, generation);
 }
 
 static void inc_get_count(void *ctx, size_t count[GENERATIONS])
@@ -687,6 +269,7 @@ static void inc_freeze(void *ctx)
         retag_merge(&s->base.space[g], &s->base.permanent, OLD, s->visited);
     s->young_members = 0;
     s->young_count = 0;
+    s->partial = NULL;
 }
 
 /* Into the pending space, the oldest generation as get_objects() lists
@@ -713,18 +296,18 @@ static bool inc_validate(void *ctx, char *why, size_t why_size)
                  {&s->base.permanent, "permanent"}};
     size_t young = 0;
     for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
-        bool in_prefix = l == 0;
+        bool in_prefix = l == 1 + v; /* the grey prefix of the visited space */
         for (hl_gc_head *gc = hl_gc_list_next(lists[l].list); gc != lists[l].list;
              gc = hl_gc_list_next(gc)) {
             unsigned k = kind_of(gc), want;
             bool ok;
             if (l == 0) {
-                in_prefix = in_prefix && k == GREY;
-                ok = k == GREY ? in_prefix : k == YOUNG || (k == AGING && s->aging);
-                want = k == GREY ? v : v ^ 1;
+                ok = k == YOUNG || (k == AGING && s->aging);
+                want = v ^ 1;
                 young += k == YOUNG;
             } else {
-                ok = k == OLD;
+                in_prefix = in_prefix && k == GREY;
+                ok = k == OLD || (k == GREY && in_prefix);
                 want = l == 1 ? 0 : l == 2 ? 1 : v;
             }
             if (!ok || space_of(gc) != want) {
@@ -740,6 +323,11 @@ static bool inc_validate(void *ctx, char *why, size_t why_size)
                  s->young_members);
         return false;
     }
+    if (s->partial && (kind_of(s->partial) != OLD || space_of(s->partial) != v)) {
+        snprintf(why, why_size, "the partly followed object %p is not black in the visited space",
+                 (void *)hl_object_of(s->partial));
+        return false;
+    }
     if (s->eager && s->phase == PHASE_MARK && has_grey(s)) {
         snprintf(why, why_size, "grey objects before the scan marked its roots");
         return false;
@@ -750,7 +338,7 @@ static bool inc_validate(void *ctx, char *why, size_t why_size)
 static const hl_collector_ops incremental_ops = {
     .name = "incremental",
     .description = "CPython 3.14.0's incremental collector: young + old-space increments "
-                   "(2000,10; =eager for prompt young and aging collection)",
+                   "(2000,10; =eager: young and aging at every collection, threshold0 1000)",
     .flags = HL_GC_FINDS_CYCLES | HL_GC_AUTOMATIC | HL_GC_MARKS_ROOTS | HL_GC_INCREMENTS |
              HL_GC_SPARE_BITS,
     .generations = GENERATIONS,

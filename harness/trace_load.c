@@ -19,6 +19,7 @@
 #include "trace.h"
 
 #include "allocator.h"
+#include "hash_map.h"
 #include "line_reader.h"
 #include "parse.h"
 
@@ -30,86 +31,28 @@
 
 /* ---- the ID map ------------------------------------------------------------
  *
- * Live IDs and their slots, used at load time only.  Open addressing with
- * linear probing; deletion shifts later entries back, so there are no
- * tombstones and `count` is the true load.  The table is kept at most half
- * full.  A key of ID_EMPTY marks a free entry (IDs are below 2^32).
+ * Live IDs and their slots, used at load time only: a base/hash_map.h table
+ * keyed by ID + 1 (its key 0 marks an empty entry, and ID 0 is valid), with
+ * the slots of freed IDs kept for reuse.
  */
 
-#define ID_EMPTY UINT64_MAX
-
 typedef struct id_entry {
-    uint64_t id;   /* the block's ID in the file, or ID_EMPTY */
+    uint64_t key;  /* the block's ID in the file, plus one */
     uint64_t size; /* its size now, for the peak of live bytes */
     uint32_t slot; /* the dense slot it was renamed to */
     uint32_t line; /* where the block was allocated, for error messages */
 } id_entry;
 
 typedef struct id_map {
-    id_entry *entries;    /* mask + 1 entries */
-    size_t mask;          /* capacity - 1, capacity a power of two */
-    size_t count;         /* live IDs */
+    hl_hash_map ids;      /* id_entry of every live ID */
     uint32_t *free_slots; /* slots of freed IDs, reused last-in first-out */
     size_t free_count;    /* slots in free_slots */
     size_t free_capacity; /* free_slots allocated */
 } id_map;
 
-static size_t id_home(const id_map *m, uint64_t id)
-{
-    return (size_t)((id * 0x9e3779b97f4a7c15u) >> 20) & m->mask;
-}
-
-/* Returns the entry holding id, or the empty entry where it would go. */
-static id_entry *id_lookup(const id_map *m, uint64_t id)
-{
-    size_t i = id_home(m, id);
-    while (m->entries[i].id != id && m->entries[i].id != ID_EMPTY)
-        i = (i + 1) & m->mask;
-    return &m->entries[i];
-}
-
-static bool id_map_resize(id_map *m, size_t capacity)
-{
-    id_entry *old = m->entries;
-    size_t old_capacity = old ? m->mask + 1 : 0;
-    m->entries = malloc(capacity * sizeof *m->entries);
-    if (m->entries == NULL) {
-        m->entries = old;
-        return false;
-    }
-    for (size_t i = 0; i < capacity; i++)
-        m->entries[i].id = ID_EMPTY;
-    m->mask = capacity - 1;
-    for (size_t i = 0; i < old_capacity; i++)
-        if (old[i].id != ID_EMPTY)
-            *id_lookup(m, old[i].id) = old[i];
-    free(old);
-    return true;
-}
-
-static void id_remove(id_map *m, id_entry *e)
-{
-    size_t hole = (size_t)(e - m->entries);
-    size_t i = hole;
-    for (;;) {
-        i = (i + 1) & m->mask;
-        if (m->entries[i].id == ID_EMPTY)
-            break;
-        size_t home = id_home(m, m->entries[i].id);
-        /* Move entry i into the hole unless its home lies cyclically in
-           (hole, i], where the probe from home would no longer reach it. */
-        if (((i - home) & m->mask) >= ((i - hole) & m->mask)) {
-            m->entries[hole] = m->entries[i];
-            hole = i;
-        }
-    }
-    m->entries[hole].id = ID_EMPTY;
-    m->count--;
-}
-
 static void id_map_free(id_map *m)
 {
-    free(m->entries);
+    hl_hash_map_free(&m->ids);
     free(m->free_slots);
 }
 
@@ -201,8 +144,12 @@ static bool load_line(hl_trace *t, id_map *m, char *text, uint32_t line, char *w
     }
     op.size = (size_t)size;
 
-    id_entry *e = id_lookup(m, id);
-    bool live = e->id == id;
+    /* Room first for a new ID, so the entry found is where it is filled. */
+    if ((op.kind == HL_TRACE_ALLOC || op.kind == HL_TRACE_ZALLOC) &&
+        !hl_hash_map_reserve(&m->ids))
+        goto out_of_memory;
+    id_entry *e = hl_hash_map_slot(&m->ids, id + 1, sizeof *e);
+    bool live = e->key != 0;
     if ((op.kind == HL_TRACE_ALLOC || op.kind == HL_TRACE_ZALLOC) && live) {
         snprintf(why, why_size, "'%c' of ID %" PRIu64 ", which is live since line %" PRIu32,
                  *letter, id, e->line);
@@ -229,7 +176,7 @@ static bool load_line(hl_trace *t, id_map *m, char *text, uint32_t line, char *w
                 m->free_capacity = capacity;
             }
             m->free_slots[m->free_count++] = e->slot;
-            id_remove(m, e);
+            hl_hash_map_remove(&m->ids, e, sizeof *e);
         }
     } else {
         if (m->free_count > 0) {
@@ -240,13 +187,10 @@ static bool load_line(hl_trace *t, id_map *m, char *text, uint32_t line, char *w
             snprintf(why, why_size, "more than 2^32 - 1 blocks live at once");
             return false;
         }
-        if (2 * (m->count + 1) > m->mask + 1) {
-            if (!id_map_resize(m, 2 * (m->mask + 1)))
-                goto out_of_memory;
-            e = id_lookup(m, id);
-        }
-        *e = (id_entry){.id = id, .size = size, .slot = op.slot, .line = line};
-        m->count++;
+        hl_hash_map_insert(&m->ids, e, id + 1);
+        e->size = size;
+        e->slot = op.slot;
+        e->line = line;
         t->live_bytes += size;
     }
     if (t->live_bytes > t->peak_live_bytes)
@@ -268,7 +212,7 @@ hl_trace *hl_trace_read(hl_line_reader *r, const char *name, char *err, size_t e
     id_map m = {0};
     *status = 2;
     hl_trace *t = calloc(1, sizeof *t);
-    if (t == NULL || !id_map_resize(&m, 1024)) {
+    if (t == NULL || !hl_hash_map_init(&m.ids, sizeof(id_entry), 1024)) {
         snprintf(err, err_size, "%s: out of memory loading the trace", name);
         *status = 1;
         free(t);

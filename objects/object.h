@@ -82,7 +82,8 @@ struct hl_object {
 #define HL_REF_FROZEN ((intptr_t)1 << 57)
 #define HL_REF_ALIVE ((intptr_t)1 << 58)
 #define HL_REF_UNREACHABLE ((intptr_t)1 << 59)
-#define HL_REF_FINALIZED ((intptr_t)1 << 60)
+#define HL_REF_FINALIZED_SHIFT 60
+#define HL_REF_FINALIZED ((intptr_t)1 << HL_REF_FINALIZED_SHIFT)
 #define HL_REF_TRACKED ((intptr_t)1 << 61)
 #define HL_REF_FLAGS (~HL_REF_COUNT_MASK & INTPTR_MAX)
 /* A dead object's link keeps FINALIZED in its bit 0 (runtime.h). */

@@ -43,6 +43,18 @@ void hl_buffer_free(hl_runtime *rt, void *block, size_t size)
     hl_mem_free(rt->alloc, block, size);
 }
 
+/* A header other than a bare hl_gc_head: private words in front of it
+   (zeroed: untracked, not finalized), or a walker's own header.  With none
+   at all the collector's bits are in the refcount word, already bare. */
+static void init_other_header(hl_runtime *rt, char *mem, size_t header, hl_object *op)
+{
+    if (header == 0)
+        return;
+    memset(mem, 0, header);
+    if (!rt->gc->lists)
+        rt->gc->ops.reset_object(rt->gc->ctx, op);
+}
+
 hl_object *hl_object_new(hl_runtime *rt, const hl_type *type, size_t size)
 {
     bool container = (type->flags & HL_TYPE_CONTAINER) != 0;
@@ -55,9 +67,10 @@ hl_object *hl_object_new(hl_runtime *rt, const hl_type *type, size_t size)
     op->type = type;
     rt->live_objects++;
     if (container) {
-        memset(mem, 0, header); /* untracked, not finalized */
-        if (hl_unlikely(!rt->gc->lists))
-            rt->gc->ops.reset_object(rt->gc->ctx, op);
+        if (hl_likely(header == sizeof(hl_gc_head)))
+            *(hl_gc_head *)mem = (hl_gc_head){0}; /* untracked, not finalized */
+        else
+            init_other_header(rt, mem, header, op);
         rt->gc->ops.on_alloc(rt->gc->ctx);
     }
     return op;
@@ -76,15 +89,13 @@ void hl_object_free(hl_runtime *rt, hl_object *op, size_t size)
 void hl_gc_track(hl_runtime *rt, hl_object *op)
 {
     hl_assert(hl_is_container(op) && !hl_collector_is_tracked(rt->gc, op));
-    rt->gc->tracked++;
-    rt->gc->ops.track(rt->gc->ctx, op);
+    hl_collector_track(rt->gc, op);
 }
 
 void hl_gc_untrack(hl_runtime *rt, hl_object *op)
 {
     hl_assert(hl_is_container(op) && hl_collector_is_tracked(rt->gc, op));
-    rt->gc->tracked--;
-    rt->gc->ops.untrack(rt->gc->ctx, op);
+    hl_collector_untrack(rt->gc, op);
 }
 
 /* ---- dealloc ----------------------------------------------------------- */
@@ -135,27 +146,68 @@ void hl_runtime_finalize(hl_runtime *rt, hl_object *op)
         op->type->finalize(rt, op);
 }
 
-void hl_dealloc(hl_runtime *rt, hl_object *op)
+/* The outermost hl_dealloc's loop: destroys objects until none is pending.
+   Out of line, so that the nested calls (most of them) only push. */
+static __attribute__((noinline)) void drain(hl_runtime *rt)
 {
-    hl_assert(op->refcount >= 0 && hl_refcount(op) == 0);
-    if (hl_is_container(op) && hl_collector_is_tracked(rt->gc, op))
-        hl_gc_untrack(rt, op);
-    /* A header-less collector's FINALIZED rides the link (runtime.h). */
-    uintptr_t link = (uintptr_t)rt->dealloc_pending;
-    if (hl_unlikely(op->refcount & HL_REF_FINALIZED))
-        link |= HL_DEAD_FINALIZED;
-    op->refcount = -(intptr_t)link;
-    rt->dealloc_pending = op;
-    if (rt->draining)
-        return;
+    hl_object *op;
     rt->draining = true;
     while ((op = rt->dealloc_pending) != NULL) {
-        link = (uintptr_t)-op->refcount;
+        uintptr_t link = (uintptr_t)-op->refcount;
         rt->dealloc_pending = (hl_object *)(link & ~HL_DEAD_FINALIZED);
-        op->refcount = (intptr_t)(link & HL_DEAD_FINALIZED) ? HL_REF_FINALIZED : 0;
+        op->refcount = (intptr_t)(link & HL_DEAD_FINALIZED) << HL_REF_FINALIZED_SHIFT;
         dealloc_one(rt, op);
     }
     rt->draining = false;
+}
+
+/* Pushes an untracked dead object on dealloc_pending, and drains the stack
+   unless an outer hl_dealloc does. */
+static inline void push_pending(hl_runtime *rt, hl_object *op)
+{
+    /* A header-less collector's FINALIZED rides the link (runtime.h),
+       moved without a branch: only ft ever sets it. */
+    uintptr_t link = (uintptr_t)rt->dealloc_pending |
+                     (((uintptr_t)op->refcount >> HL_REF_FINALIZED_SHIFT) & HL_DEAD_FINALIZED);
+    op->refcount = -(intptr_t)link;
+    rt->dealloc_pending = op;
+    if (!rt->draining)
+        drain(rt);
+}
+
+/* hl_dealloc of a container when the collector's track and untrack are its
+   own: a header-less collector's TRACKED bit is read from the refcount word
+   (collector.h), so only its untrack is a call. */
+static __attribute__((noinline)) void dealloc_own_tracking(hl_runtime *rt, hl_object *op)
+{
+    hl_collector *c = rt->gc;
+    if (c->lists                 ? hl_gc_head_of(op)->next != 0
+        : c->ops.header_size == 0 ? (op->refcount & HL_REF_TRACKED) != 0
+                                  : c->ops.is_tracked(c->ctx, op)) {
+        c->tracked--;
+        c->ops.untrack(c->ctx, op);
+    }
+    push_pending(rt, op);
+}
+
+/*
+ * A dying container is untracked first: inline for the collectors with the
+ * default slots (c->young), through one tail call for the others, so that
+ * the common path needs no stack frame.
+ */
+void hl_dealloc(hl_runtime *rt, hl_object *op)
+{
+    hl_assert(op->refcount >= 0 && hl_refcount(op) == 0);
+    if (hl_is_container(op)) {
+        hl_collector *c = rt->gc;
+        if (hl_unlikely(c->young == NULL)) {
+            dealloc_own_tracking(rt, op);
+            return;
+        }
+        if (hl_gc_head_of(op)->next != 0)
+            hl_collector_untrack(c, op);
+    }
+    push_pending(rt, op);
 }
 
 /* ---- free lists -------------------------------------------------------- */
@@ -168,8 +220,11 @@ hl_object *hl_free_list_pop(hl_runtime *rt, hl_free_list *list)
     list->head = (hl_object *)-op->refcount;
     list->count--;
     op->refcount = 1;
-    if (hl_is_container(op))
-        hl_collector_reset_object(rt->gc, op); /* untracked, not finalized */
+    /* Nothing to reset: hl_dealloc untracked it, and only a type with a
+       finalizer is ever FINALIZED (gc_core.c checks), which no free-listed
+       type has; a header-less collector's bits went with the count. */
+    hl_assert_internal(!hl_is_container(op) || (!hl_collector_is_tracked(rt->gc, op) &&
+                                                !hl_collector_is_finalized(rt->gc, op)));
     rt->live_objects++;
     return op;
 }

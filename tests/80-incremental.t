@@ -61,6 +61,23 @@ for spec in incremental=eager incremental=markall incremental=1 incremental=eage
     done
 done
 
+# Whole programs under each variant, at small sizes: nothing left after
+# teardown (exit 0), every dropped object freed by one more full
+# collection.  threshold0 50 makes increments small enough that eager's
+# marking stops inside the caches and module lists (more references than
+# one increment's budget) and resumes there, while the program replaces
+# entries, frees records and, at the end, the lists themselves.
+for spec in incremental=eager incremental=eager,noaging incremental=markall incremental=eager,50 \
+    incremental=eager,50,1; do
+    for w in request_cycles:300 growing_heap:6000 steady_service:3000 gc_collect_loop:20; do
+        line=$(heaplab run "${w%%:*}" --gc "$spec" --size "${w##*:}")
+        rc=$?
+        check "run ${w%%:*} [$spec]: exit $rc, backlog at the end $(json_field "$line" backlog_end_objects)" \
+            test "$rc" = 0 -a "$(json_field "$line" backlog_end_objects)" = 0 \
+            -a "$(json_field "$line" live_bytes_after)" = 0
+    done
+done
+
 # Malformed parameters: exit 2, a reason on stderr, nothing on stdout.
 for arg in foo '' , eager, ,eager eager,eager markall,markall 1,2,3,4 -1 +1 ' 1' 1e3 0x10 \
     1099511627777 99999999999999999999 'eager;1' "$(printf 'eager\t')"; do
