@@ -69,8 +69,9 @@
  *   - the shared garbage phases (hl_gc_handle_garbage) take the unreachable
  *     set as an hl_gc_head list carrying COLLECTING; a collector with a
  *     16-byte header of its own can link it there for the length of the
- *     phases; with header_size 0 it runs the same steps itself through the
- *     object model (hl_type.finalize and clear, runtime.h's weakref calls);
+ *     phases; with header_size 0 it hands the set as an array of members
+ *     to hl_gc_handle_garbage_inline (gc_garbage.c), the same steps that
+ *     list collectors reach through hl_gc_handle_garbage;
  *   - the layer counts tracked objects at hl_gc_track / hl_gc_untrack
  *     (hl_collector.tracked): a collector that untracks on its own (as
  *     hl_gc_untrack_atomic does) subtracts what it untracked;
