@@ -235,6 +235,8 @@ def load_run(out_dir):
                            if os.path.exists(os.path.join(raw, "design-machine.json")) else None),
         "design_failed": (open(os.path.join(raw, "design-failed.txt")).read().split("\n")
                           if os.path.exists(os.path.join(raw, "design-failed.txt")) else []),
+        "design_absent": (open(os.path.join(raw, "design-absent.txt")).read().split("\n")
+                          if os.path.exists(os.path.join(raw, "design-absent.txt")) else []),
         "timelines": {os.path.basename(p)[:-len(".csv.gz")]: p
                       for p in sorted(glob.glob(os.path.join(raw, "timelines", "*.csv.gz")))},
     }

@@ -597,6 +597,11 @@ def design_section(run, plots):
                    "far less.\n" % (dm.get("commit", "?"),
                                     " ".join("%.1f" % x for x in dm["load_average"]),
                                     dm["cores"]))
+    absent = sorted({" x ".join(f.split()[1:]) for f in run.get("design_absent", []) if f.strip()})
+    if absent:
+        out.append("\nPairs that are not stacks (a heap-walking collector on an allocator "
+                   "that cannot visit its blocks), so not run: " +
+                   "; ".join("`%s`" % f for f in absent) + ".\n")
     failed = [f for f in run.get("design_failed", []) if f.strip()]
     if failed:
         out.append("\nRuns that did not complete (no line above): " +
