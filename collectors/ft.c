@@ -66,17 +66,6 @@
 
 /* ---- the stack and the table ------------------------------------------ */
 
-bool hl_ft_stack_grow(ft_stack *s)
-{
-    size_t capacity = s->capacity ? 2 * s->capacity : 1024;
-    hl_object **p = realloc(s->items, capacity * sizeof *p);
-    if (p == NULL)
-        return false;
-    s->items = p;
-    s->capacity = capacity;
-    return true;
-}
-
 /* A slot for every tracked, unfrozen object; kept between collections and
    grown with a margin.  Without memory the table is incomplete and the
    phases walk the heap. */
@@ -99,16 +88,6 @@ static void table_reset(ft_state *s)
     t->size = t->complete ? size : 0;
     t->front = 0;
     t->back = t->size;
-}
-
-static void untrack(ft_state *s, hl_object *op)
-{
-    if (hl_unlikely(op->refcount & HL_REF_FROZEN)) {
-        op->refcount &= ~HL_REF_FROZEN; /* a new life starts unfrozen */
-        s->frozen--;
-    }
-    op->refcount &= ~HL_REF_TRACKED;
-    s->tracked--;
 }
 
 static inline bool is_tracked_block(const hl_object *op)
@@ -138,7 +117,7 @@ static size_t collect_heap(void *ctx, hl_gc_outcome *out)
     for (size_t i = 0; i < s->dicts.count; i++) {
         hl_object *op = s->dicts.items[i];
         if (op->type->may_untrack(s->rt, op)) {
-            untrack(s, op);
+            ft_clear_tracked(s, op);
             untracked++;
         }
     }
@@ -232,7 +211,7 @@ static void ft_track(void *ctx, hl_object *op)
 
 static void ft_untrack(void *ctx, hl_object *op)
 {
-    untrack(ctx, op);
+    ft_clear_tracked(ctx, op);
 }
 
 /* Slow path of on_alloc, out of line. */

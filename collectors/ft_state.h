@@ -31,12 +31,9 @@
 
 #include <stdlib.h>
 
-/* A growable array of object pointers from the C library (a collection
-   must not allocate from the heap it walks). */
-typedef struct ft_stack {
-    hl_object **items;
-    size_t count, capacity;
-} ft_stack;
+/* The shared growable array (gc_core.h): from the C library, as a
+   collection must not allocate from the heap it walks. */
+typedef hl_gc_stack ft_stack;
 
 typedef struct ft_table {
     hl_object **slot; /* capacity slots from the C library, kept between collections */
@@ -74,8 +71,6 @@ typedef struct ft_state {
     size_t alive;            /* objects mark-alive reached */
 } ft_state;
 
-bool hl_ft_stack_grow(ft_stack *s);
-
 /* Room for `n` items at once, when it can be had (pushes grow it anyway). */
 static inline void ft_stack_reserve(ft_stack *s, size_t n)
 {
@@ -90,10 +85,19 @@ static inline void ft_stack_reserve(ft_stack *s, size_t n)
 
 static inline bool ft_stack_push(ft_stack *s, hl_object *op)
 {
-    if (hl_unlikely(s->count == s->capacity) && !hl_ft_stack_grow(s))
-        return false;
-    s->items[s->count++] = op;
-    return true;
+    return hl_gc_stack_push(s, op);
+}
+
+/* Untracks a tracked object during a collection; a frozen one thaws (a new
+   life starts unfrozen).  The layer's count is the collector's to adjust. */
+static inline void ft_clear_tracked(ft_state *s, hl_object *op)
+{
+    if (hl_unlikely(op->refcount & HL_REF_FROZEN)) {
+        op->refcount &= ~HL_REF_FROZEN;
+        s->frozen--;
+    }
+    op->refcount &= ~HL_REF_TRACKED;
+    s->tracked--;
 }
 
 static inline hl_object *ft_stack_pop(ft_stack *s)

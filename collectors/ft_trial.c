@@ -115,16 +115,6 @@ static void mark_block(void *block, size_t usable, void *arg)
 
 /* ---- 3. scan ----------------------------------------------------------- */
 
-static void untrack_reachable(ft_state *s, hl_object *op)
-{
-    if (hl_unlikely(op->refcount & HL_REF_FROZEN)) {
-        op->refcount &= ~HL_REF_FROZEN; /* a new life starts unfrozen */
-        s->frozen--;
-    }
-    op->refcount &= ~HL_REF_TRACKED;
-    s->tracked--;
-}
-
 /* A reachable object, its word whole again: its type may untrack it now
    (tuples), or after every other has been seen (HL_TYPE_UNTRACK_WHEN_FULL,
    dicts), as CPython's untrack_tuples then untrack_dicts. */
@@ -137,7 +127,7 @@ static inline void scan_reachable(ft_state *s, hl_object *op)
     if (type->flags & HL_TYPE_UNTRACK_WHEN_FULL)
         (void)ft_stack_push(&s->dicts, op); /* without room it stays tracked */
     else if (type->may_untrack(s->rt, op))
-        untrack_reachable(s, op);
+        ft_clear_tracked(s, op);
 }
 
 /* A candidate after marking: reachable after all, or garbage. */

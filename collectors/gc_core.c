@@ -29,6 +29,7 @@
 #include "runtime.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 /* ---- lists ------------------------------------------------------------- */
@@ -414,4 +415,15 @@ size_t hl_gc_collect_all(hl_gc_base *base, hl_gc_outcome *out)
 bool hl_gc_is_collecting(const hl_gc_base *base)
 {
     return base->collector->collecting;
+}
+
+bool hl_gc_stack_grow(hl_gc_stack *s)
+{
+    size_t capacity = s->capacity ? 2 * s->capacity : 1024;
+    hl_object **p = realloc(s->items, capacity * sizeof *p);
+    if (p == NULL)
+        return false;
+    s->items = p;
+    s->capacity = capacity;
+    return true;
 }

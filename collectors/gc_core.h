@@ -11,6 +11,7 @@
 #ifndef HEAPLAB_GC_CORE_H
 #define HEAPLAB_GC_CORE_H
 
+#include "allocator.h"
 #include "collector.h"
 #include "object.h"
 
@@ -213,5 +214,23 @@ bool hl_gc_list_validate(const hl_gc_head *list, size_t *count, char *why, size_
 /* Used by collect() of collectors that keep one space: a full collection
    of base->space[0] (after merging the other spaces into it). */
 size_t hl_gc_collect_all(hl_gc_base *base, hl_gc_outcome *out);
+
+/* A growable array of object pointers from the C library (a marking stack,
+   a found set, the weakrefs whose callbacks run): items[0..count) in use,
+   capacity allocated.  A failed push leaves it as it was. */
+typedef struct hl_gc_stack {
+    hl_object **items;
+    size_t count, capacity;
+} hl_gc_stack;
+
+bool hl_gc_stack_grow(hl_gc_stack *s);
+
+static inline bool hl_gc_stack_push(hl_gc_stack *s, hl_object *op)
+{
+    if (hl_unlikely(s->count == s->capacity) && !hl_gc_stack_grow(s))
+        return false;
+    s->items[s->count++] = op;
+    return true;
+}
 
 #endif

@@ -184,31 +184,13 @@ static bool move_legacy_finalizers(garbage_set *g, member_stack *finalizers)
 
 /* ---- 5. weak references ------------------------------------------------ */
 
-typedef struct weakref_calls {
-    hl_object **items;
-    size_t count, capacity;
-} weakref_calls;
-
-static bool calls_push(weakref_calls *calls, hl_object *wr)
-{
-    if (calls->count == calls->capacity) {
-        size_t capacity = calls->capacity ? 2 * calls->capacity : 16;
-        hl_object **p = realloc(calls->items, capacity * sizeof *p);
-        if (p == NULL)
-            return false;
-        calls->items = p;
-        calls->capacity = capacity;
-    }
-    calls->items[calls->count++] = wr;
-    return true;
-}
 
 /* Returns the weakrefs freed by their callbacks; `called` says whether any
    callback ran (outside code that may have dropped members). */
 static size_t handle_weakrefs(garbage_set *g, bool *called)
 {
     hl_runtime *rt = g->rt;
-    weakref_calls calls = {0};
+    hl_gc_stack calls = {0};
     for (size_t i = 0; i < g->count; i++) {
         hl_object *op = g->member[i];
         if (hl_is_weakref(op))
@@ -223,7 +205,7 @@ static size_t handle_weakrefs(garbage_set *g, bool *called)
                 continue;
             /* Out of scratch memory the callback is lost, as it would be
                had the weakref died first; nothing is left dangling. */
-            if (!calls_push(&calls, wr))
+            if (!hl_gc_stack_push(&calls, wr))
                 continue;
             hl_incref(wr);
             /* A list collector's weakref whose callback runs joins the
